@@ -1,0 +1,57 @@
+"""Materialize every asset for the days START..END (inclusive), all categories.
+
+Days go in one run (daily assets), then the weeks that lie wholly inside the range in a
+second run (weekly assets), both through `dagster asset materialize`, so dagster.yaml
+(pool limit, retries) applies. Usage: python scripts/backfill.py 2024-01-01 2024-01-14
+"""
+
+import subprocess
+import sys
+from datetime import date, timedelta
+
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, WEEKLY_START_DATE
+
+DAILY_ASSETS = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_processing_daily"
+WEEKLY_ASSETS = "weekly_raw_data,stg_weekly_raw_data,mart_weekly_data,post_processing_weekly"
+MODULE = "{{ cookiecutter.project_slug }}.definitions"
+
+
+def parse_day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        sys.exit(f"{name}: '{text}' is not a date in the form YYYY-MM-DD.")
+
+
+def materialize(assets: str, first: date, last: date) -> None:
+    partition_range = f"{CATEGORIES[0]}|{first}...{CATEGORIES[-1]}|{last}"
+    print(f"Materializing {assets} for {partition_range}", flush=True)
+    command = ["dagster", "asset", "materialize", "-m", MODULE, "--select", assets]
+    subprocess.run([*command, "--partition-range", partition_range], check=True)
+
+
+def main(args: list[str]) -> None:
+    if len(args) != 2:
+        sys.exit("Usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD")
+    start, end = parse_day(args[0], "START"), parse_day(args[1], "END")
+    if start < date.fromisoformat(DAILY_START_DATE):
+        sys.exit(f"START: {start} is before the first daily partition, {DAILY_START_DATE}.")
+    if end < start:
+        sys.exit(f"END: {end} is before START {start}.")
+    if end >= date.today():
+        sys.exit(f"END: {end} has no partition yet; the last daily partition is {date.today() - timedelta(days=1)}.")
+    materialize(DAILY_ASSETS, start, end)
+    first_monday = max(start + timedelta(days=(7 - start.weekday()) % 7), date.fromisoformat(WEEKLY_START_DATE))
+    last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
+    last_monday = last_sunday - timedelta(days=6)
+    if first_monday <= last_monday:
+        materialize(WEEKLY_ASSETS, first_monday, last_monday)
+    else:
+        print("No whole week (Monday to Sunday) inside the range; weekly assets skipped.")
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except subprocess.CalledProcessError as error:
+        sys.exit(f"The backfill failed (exit code {error.returncode}); see the Dagster output above.")

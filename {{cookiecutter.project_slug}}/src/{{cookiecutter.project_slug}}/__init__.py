@@ -1,0 +1,1 @@
+"""Dagster code location: partitioned raw data, incremental dbt models on DuckDB, summaries."""

@@ -1,0 +1,18 @@
+{% raw %}{{ config(tags=['weekly']) }}
+
+with source as (
+    select * from {{ source('raw', 'weekly_raw_data') }}
+    where {{ partition_window() }}
+),
+
+staged as (
+    select
+        id,
+        category,
+        date_trunc('week', start_time) as start_time,
+        cast(value as double) as value
+    from source
+)
+
+select * from staged
+{% endraw %}

@@ -1,0 +1,15 @@
+"""The code location: every asset, job, sensor and resource of the project."""
+
+import dagster as dg
+
+from . import assets
+from .automation import automation_sensor
+from .jobs import daily_pipeline_job, weekly_pipeline_job
+from .resources import build_resources
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([assets]),
+    jobs=[daily_pipeline_job, weekly_pipeline_job],
+    sensors=[automation_sensor],
+    resources=build_resources(),
+)

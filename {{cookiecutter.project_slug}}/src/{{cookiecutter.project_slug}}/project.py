@@ -1,0 +1,53 @@
+"""Where things live: the project root, the DuckDB file and the one dbt project object."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# src layout: <root>/src/<package>/project.py. Relative paths are read from the root,
+# which is also where `dagster dev` and the Makefile run.
+PROJECT_ROOT = PACKAGE_DIR.parents[1]
+DBT_PROJECT_DIR = PACKAGE_DIR / "dbt"
+
+DUCKDB_ENV_VAR = "DUCKDB_DATABASE"
+DEFAULT_DUCKDB_PATH = {{ cookiecutter.duckdb_path | tojson }}
+
+# The dbt installed next to this interpreter, so a venv that is not activated (and a
+# `dbtf` elsewhere on PATH) cannot swap in another dbt.
+DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+
+def resolve_duckdb_path() -> Path:
+    """The DuckDB file from DUCKDB_DATABASE (or the generated default), made absolute.
+
+    dbt runs inside the dbt folder while Dagster runs from the project root, so a
+    relative path would name two different files. It is resolved against the project
+    root once and exported, and dbt's profiles.yml reads the exported value.
+    """
+    raw = os.environ.get(DUCKDB_ENV_VAR, "").strip() or DEFAULT_DUCKDB_PATH
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    return path.resolve()
+
+
+DUCKDB_PATH = resolve_duckdb_path()
+os.environ[DUCKDB_ENV_VAR] = str(DUCKDB_PATH)
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def prepare_manifest() -> None:
+    """Parse the dbt project into target/manifest.json (what `dbt parse` does)."""
+    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+
+
+# `dagster dev` re-parses on every start; anywhere else a missing manifest is built
+# once, so a fresh checkout loads without a separate `dbt parse`.
+if dbt_project.preparer.using_dagster_dev() or not dbt_project.manifest_path.exists():
+    prepare_manifest()
