@@ -23,7 +23,7 @@ def main() -> None:
         for table in TABLES:
             rows, categories, first, last = con.execute(
                 f"select count(*), count(distinct category), min(start_time), max(start_time) from {table}"
-            ).fetchone()
+            ).fetchall()[0]
             print(f"{table:<32} {rows:>8}  {categories:>10}  {first} -> {last}")
         print("\nmain.mart_weekly_data:")
         con.sql(

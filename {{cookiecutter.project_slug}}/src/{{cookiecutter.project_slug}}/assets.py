@@ -23,11 +23,15 @@ from .translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 RAW_SCHEMA = "raw"
 REPORTS_SCHEMA = "reports"
 ROWS_ENV_VAR = "RAW_ROWS_PER_PARTITION"
-# One row an hour: enough to aggregate, small enough for tests. Benchmarks raise it.
+# Daily: one row an hour, enough to aggregate and small enough for tests (benchmarks
+# raise it). Weekly: one figure per week and category, stamped with the week's Monday.
 DEFAULT_ROWS_PER_PARTITION = 24
+WEEKLY_ROWS_PER_PARTITION = 1
 
 
 class RawDataConfig(dg.Config):
+    """Rows made per (day, category); RAW_ROWS_PER_PARTITION sets the default."""
+
     rows_per_partition: int = int(os.environ.get(ROWS_ENV_VAR, DEFAULT_ROWS_PER_PARTITION))
 
 
@@ -104,12 +108,10 @@ def daily_raw_data(
     automation_condition=weekly_raw_trigger,
     kinds={"python", "duckdb"},
 )
-def weekly_raw_data(
-    context: dg.AssetExecutionContext, config: RawDataConfig, warehouse: DuckDBWarehouse
-) -> dg.MaterializeResult:
-    """Synthetic weekly figures for each (week, category), written to raw.weekly_raw_data."""
+def weekly_raw_data(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    """A synthetic figure for each (week, category), written to raw.weekly_raw_data."""
     window = partition_window(context)
-    rows = write_raw_rows(warehouse, "weekly_raw_data", window, timedelta(weeks=1), config.rows_per_partition)
+    rows = write_raw_rows(warehouse, "weekly_raw_data", window, timedelta(weeks=1), WEEKLY_ROWS_PER_PARTITION)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 

@@ -9,7 +9,7 @@ staged as (
     select
         id,
         category,
-        date_trunc('week', start_time) as start_time,
+        start_time,
         cast(value as double) as value
     from source
 )

@@ -1,0 +1,126 @@
+"""Real runs through Dagster and dbt on a DuckDB file: the data contract and incremental rules."""
+
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+import pytest
+from conftest import DAILY_ASSETS, DBT_TABLES, WEEKLY_ASSETS, Pipeline
+
+from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
+
+WEEK = date.fromisoformat(WEEKLY_START_DATE)
+DAYS = [WEEK + timedelta(days=offset) for offset in range(7)]
+RUN_CATEGORIES = CATEGORIES[:2]
+FIRST, LAST = RUN_CATEGORIES[0], RUN_CATEGORIES[-1]
+SMALLER_ROWS = 5
+
+
+@dataclass
+class Scenario:
+    week: Pipeline  # a copy of the file right after the first week was processed
+    after_rerun: dict[str, list[tuple]]
+    before_rerun: dict[str, list[tuple]]
+    smaller_day_rows: dict[str, int]
+    incremental: dict[str, list[tuple]]
+    full_refresh: dict[str, list[tuple]]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """One sequence of real runs, as backfills and reruns make them:
+    1. the week's days in two range runs (several categories each), then the week;
+    2. one day rerun as it was;
+    3. one day rerun with fewer rows, and its week after it;
+    then every dbt model rebuilt from scratch over a copy of the raw data."""
+    folder = tmp_path_factory.mktemp("scenario")
+    with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
+        pipeline = Pipeline(folder / "warehouse.duckdb", instance, monkeypatch)
+        assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", f"{LAST}|{DAYS[2]}").success
+        assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[3]}", f"{LAST}|{DAYS[6]}").success
+        assert pipeline.run(WEEKLY_ASSETS, f"{FIRST}|{WEEK}", f"{LAST}|{WEEK}").success
+        shutil.copy(pipeline.path, folder / "week.duckdb")
+
+        tables = ["raw.daily_raw_data", *DBT_TABLES]
+        before = {name: pipeline.table(name) for name in tables}
+        assert pipeline.run(DAILY_ASSETS, f"{LAST}|{DAYS[1]}").success
+        after = {name: pipeline.table(name) for name in tables}
+
+        assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", rows=SMALLER_ROWS).success
+        assert pipeline.run(WEEKLY_ASSETS, f"{FIRST}|{WEEK}").success
+        smaller = {
+            name: pipeline.query(f"select count(*) from {name} where category = ? and start_time::date = ?", [FIRST, DAYS[0]])[0][0]
+            for name in ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
+        }
+        incremental = pipeline.dbt_tables()
+        full_refresh = pipeline.full_refresh_copy(folder)
+        week = Pipeline(folder / "week.duckdb", instance, monkeypatch)
+    return Scenario(week, after, before, smaller, incremental, full_refresh)
+
+
+@pytest.mark.parametrize("table", ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"])
+def test_daily_tables_keep_the_contract(scenario: Scenario, table: str):
+    pipeline = scenario.week
+    expected_rows = len(DAYS) * len(RUN_CATEGORIES) * DEFAULT_ROWS_PER_PARTITION
+    ((rows, ids, categories, first, last),) = pipeline.query(
+        f"select count(*), count(distinct id), list(distinct category order by category), "
+        f"min(start_time), max(start_time) from {table}"
+    )
+    assert rows == ids == expected_rows
+    assert categories == sorted(RUN_CATEGORIES)
+    assert datetime.combine(DAYS[0], datetime.min.time()) <= first
+    assert last < datetime.combine(DAYS[-1] + timedelta(days=1), datetime.min.time())
+    types = dict(pipeline.query(f"select column_name, column_type from (describe {table})"))
+    assert types["start_time"] == "TIMESTAMP" and types["value"] == "DOUBLE"
+    per_day = pipeline.query(f"select count(*) from {table} group by category, start_time::date")
+    assert {count for (count,) in per_day} == {DEFAULT_ROWS_PER_PARTITION}
+
+
+def test_weekly_mart_is_the_aggregate_of_the_raw_data(scenario: Scenario):
+    pipeline = scenario.week
+    expected = pipeline.query(
+        """
+        with days as (
+            select category, date_trunc('week', start_time) as start_time,
+                   count(*) as n, sum(value) as total
+            from raw.daily_raw_data group by all
+        ), weeks as (
+            select category, start_time, sum(value) as weekly_value
+            from raw.weekly_raw_data group by all
+        )
+        select weeks.category, weeks.start_time, days.n, days.total, weeks.weekly_value
+        from weeks join days using (category, start_time) order by all
+        """
+    )
+    actual = pipeline.table(
+        "(select category, start_time, daily_row_count, daily_value_sum, weekly_value from mart_weekly_data)"
+    )
+    assert len(actual) == len(RUN_CATEGORIES)
+    assert [row[:3] for row in actual] == [row[:3] for row in expected]
+    for got, want in zip(actual, expected):
+        assert got[3:] == pytest.approx(want[3:])
+    assert all(row[1] == datetime.combine(WEEK, datetime.min.time()) for row in actual)
+    assert all(row[2] == 7 * DEFAULT_ROWS_PER_PARTITION for row in actual)
+
+
+def test_summaries_cover_every_partition(scenario: Scenario):
+    pipeline = scenario.week
+    daily = pipeline.query("select count(*), sum(row_count) from reports.post_processing_daily")
+    assert daily == [(len(DAYS) * len(RUN_CATEGORIES), len(DAYS) * len(RUN_CATEGORIES) * DEFAULT_ROWS_PER_PARTITION)]
+    weekly = pipeline.query("select count(*), sum(row_count) from reports.post_processing_weekly")
+    assert weekly == [(len(RUN_CATEGORIES), len(DAYS) * len(RUN_CATEGORIES) * DEFAULT_ROWS_PER_PARTITION)]
+
+
+def test_rerunning_a_day_changes_nothing(scenario: Scenario):
+    assert scenario.after_rerun == scenario.before_rerun
+
+
+def test_a_smaller_rerun_leaves_no_stale_rows(scenario: Scenario):
+    assert scenario.smaller_day_rows == dict.fromkeys(scenario.smaller_day_rows, SMALLER_ROWS)
+
+
+def test_incremental_tables_equal_a_full_refresh(scenario: Scenario):
+    assert all(scenario.incremental.values())
+    assert scenario.incremental == scenario.full_refresh
