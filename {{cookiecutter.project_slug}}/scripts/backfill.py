@@ -2,17 +2,20 @@
 
 Days go in one run (daily assets), then the weeks that lie wholly inside the range in a
 second run (weekly assets), both through `dagster asset materialize`, so dagster.yaml
-(pool limit, retries) applies. Usage: python scripts/backfill.py 2024-01-01 2024-01-14
+(pool limit, retries) applies. Without dates: the first two weeks of daily partitions.
+
+Usage: python scripts/backfill.py [START END]     e.g. 2024-01-01 2024-01-14
 """
 
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, WEEKLY_START_DATE
 
 DAILY_ASSETS = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_processing_daily"
 WEEKLY_ASSETS = "weekly_raw_data,stg_weekly_raw_data,mart_weekly_data,post_processing_weekly"
+FIRST_TWO_WEEKS = 14  # days
 MODULE = "{{ cookiecutter.project_slug }}.definitions"
 
 
@@ -31,15 +34,19 @@ def materialize(assets: str, first: date, last: date) -> None:
 
 
 def main(args: list[str]) -> None:
+    if not args:
+        first_day = date.fromisoformat(DAILY_START_DATE)
+        args = [str(first_day), str(first_day + timedelta(days=FIRST_TWO_WEEKS - 1))]
     if len(args) != 2:
-        sys.exit("Usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD")
+        sys.exit("Usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD (both, or neither)")
     start, end = parse_day(args[0], "START"), parse_day(args[1], "END")
     if start < date.fromisoformat(DAILY_START_DATE):
         sys.exit(f"START: {start} is before the first daily partition, {DAILY_START_DATE}.")
     if end < start:
         sys.exit(f"END: {end} is before START {start}.")
-    if end >= date.today():
-        sys.exit(f"END: {end} has no partition yet; the last daily partition is {date.today() - timedelta(days=1)}.")
+    today = datetime.now(timezone.utc).date()
+    if end >= today:
+        sys.exit(f"END: {end} has no partition yet; the last daily partition is {today - timedelta(days=1)}.")
     materialize(DAILY_ASSETS, start, end)
     first_monday = max(start + timedelta(days=(7 - start.weekday()) % 7), date.fromisoformat(WEEKLY_START_DATE))
     last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)

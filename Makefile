@@ -1,0 +1,39 @@
+# Template tasks. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+# uv from PATH, or bootstrapped with pip into .cache/tools on first use.
+UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.cache/tools/bin/uv)
+# Caches and tool settings stay inside this checkout, never in the home folder.
+export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
+export UV_PYTHON_DOWNLOADS := never
+export COOKIECUTTER_CONFIG := $(CURDIR)/.cache/cookiecutter.yaml
+DEMO_DIR := demo
+
+.PHONY: help test demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(CURDIR)/.cache/tools/bin/uv:
+	python3 -m venv $(CURDIR)/.cache/tools
+	$(CURDIR)/.cache/tools/bin/pip install --quiet "uv>=0.13,<0.14"
+
+$(COOKIECUTTER_CONFIG):
+	@mkdir -p $(@D)
+	@printf 'cookiecutters_dir: "%s"\nreplay_dir: "%s"\n' "$(CURDIR)/.cache/cookiecutters" "$(CURDIR)/.cache/replay" > $@
+
+.venv: pyproject.toml | $(UV)
+	$(UV) sync
+	@touch .venv
+
+test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
+	$(UV) run pytest
+
+demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project into demo/, run its first two weeks, summarise
+	rm -rf $(DEMO_DIR)
+	$(UV) run cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	$(MAKE) -C $(DEMO_DIR)/dagster_dbt_pipeline install backfill summary UV=$(UV)
+
+clean: ## Remove the demo, caches and the virtual environment
+	rm -rf $(DEMO_DIR) .cache .venv .pytest_cache

@@ -1,0 +1,122 @@
+"""cookiecutter renders a complete, parseable project for every answer set."""
+
+import ast
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ANSWER_SETS, run_project_suite
+
+EXPECTED_FILES = [
+    "README.md",
+    "Makefile",
+    "pyproject.toml",
+    "dagster.yaml",
+    ".env.example",
+    ".gitignore",
+    "scripts/backfill.py",
+    "scripts/summary.py",
+    "tests/conftest.py",
+    "tests/test_definitions.py",
+    "tests/test_pipeline.py",
+    "tests/test_automation.py",
+    "src/{slug}/definitions.py",
+    "src/{slug}/assets.py",
+    "src/{slug}/partitions.py",
+    "src/{slug}/resources.py",
+    "src/{slug}/project.py",
+    "src/{slug}/jobs.py",
+    "src/{slug}/translator.py",
+    "src/{slug}/automation.py",
+    "src/{slug}/dbt/dbt_project.yml",
+    "src/{slug}/dbt/profiles.yml",
+    "src/{slug}/dbt/models/sources.yml",
+    "src/{slug}/dbt/models/staging/stg_daily_raw_data.sql",
+    "src/{slug}/dbt/models/staging/stg_weekly_raw_data.sql",
+    "src/{slug}/dbt/models/marts/mart_daily_data.sql",
+    "src/{slug}/dbt/models/marts/mart_weekly_data.sql",
+    "src/{slug}/dbt/target/manifest.json",
+]
+BUILD_OUTPUTS = {"target", "logs", "__pycache__"}
+
+
+@pytest.fixture(scope="session")
+def rendered(cookies_session):
+    """Render each answer set once per session; `rendered(name)` gives the project folder."""
+    projects: dict[str, Path] = {}
+
+    def render(name: str) -> Path:
+        if name not in projects:
+            result = cookies_session.bake(extra_context=ANSWER_SETS[name])
+            assert result.exit_code == 0, result.exception
+            projects[name] = Path(result.project_path)
+        return projects[name]
+
+    return render
+
+
+def source_files(project: Path) -> list[Path]:
+    return [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and not BUILD_OUTPUTS & set(path.relative_to(project).parts)
+    ]
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_renders_the_whole_tree(rendered, name):
+    project = rendered(name)
+    slug = project.name
+    for relative in EXPECTED_FILES:
+        assert (project / relative.format(slug=slug)).is_file(), relative
+    assert not (project / ".copier-answers.yml").exists()
+    for path in source_files(project):
+        text = path.read_text()
+        assert "cookiecutter" not in text, path
+        assert "{% raw" not in text and "{%- raw" not in text, path
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_every_file_parses(rendered, name):
+    project = rendered(name)
+    for path in source_files(project):
+        text = path.read_text()
+        if path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+        elif path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(text)
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+
+
+def test_answers_reach_the_generated_code(rendered):
+    project = rendered("regions")
+    partitions = (project / "src/regional_sales/partitions.py").read_text()
+    assert 'CATEGORIES = ["north", "south-east", "WEST_2"]' in partitions
+    assert 'DAILY_START_DATE = "2023-12-28"' in partitions
+    assert 'WEEKLY_START_DATE = "2024-01-01"' in partitions  # the first Monday on or after
+    assert 'DEFAULT_DUCKDB_PATH = "warehouse/sales.duckdb"' in (project / "src/regional_sales/project.py").read_text()
+
+
+def test_a_name_stays_text(rendered):
+    project = rendered("quoted_name")
+    description = tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"]
+    # cookiecutter renders Jinja in answers given on its command line (7 * 7 became 49);
+    # the quotes stay text either way.
+    assert description == 'Dagster + dbt pipeline: Bob\'s "quoted" pipeline 49 """'
+    assert (project / "README.md").read_text().startswith("# Bob's")
+
+
+def test_post_generation_builds_the_dbt_manifest(rendered):
+    project = rendered("defaults")
+    manifest = json.loads((project / "src/dagster_dbt_pipeline/dbt/target/manifest.json").read_text())
+    models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    assert models == {"stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"}
+
+
+@pytest.mark.project_suite
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_rendered_project_passes_its_own_tests(rendered, name):
+    run_project_suite(rendered(name))
