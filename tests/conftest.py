@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# pytest-cookies and pytest-copie both register --template, so only pytest-cookies loads
+# as a plugin (pyproject.toml disables copie) and pytest-copie's fixtures are imported.
+from pytest_copie.plugin import _copier_config_file, copie, copie_session  # noqa: F401
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 # Answer sets every engine must render; the defaults plus ones that move every prompt.
@@ -19,13 +23,21 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "duckdb_path": "warehouse/sales.duckdb",
     },
     "quoted_name": {
-        "project_name": 'Bob\'s "quoted" pipeline {{ 7 * 7 }} """',
+        "project_name": 'Bob\'s "quoted" pipeline \\ """',
         "project_slug": "quoted_pipeline",
         "category_values": "solo",
         "daily_start_date": "2024-02-27",
         "weekly_start_date": "2024-03-11",
     },
+    "leap_day": {
+        "project_name": "Leap",
+        "category_values": "x1,Y-2,z.3",
+        "daily_start_date": "2024-02-29",
+        "duckdb_path": "/var/tmp/leap/leap.duckdb",
+    },
 }
+# The answer sets whose rendered projects also run their own test suite (slow).
+SUITE_ANSWER_SETS = ["defaults", "regions", "quoted_name"]
 
 
 def uv_executable() -> str:
@@ -58,12 +70,37 @@ def run_project_suite(project: Path) -> None:
     assert " passed" in result.stdout and " failed" not in result.stdout
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The one option of pytest-copie that pytest-cookies does not register."""
+    parser.addoption("--keep-copied-projects", action="store_true", default=False, help="Keep copier outputs.")
+
+
 @pytest.fixture
 def cookiecutter_config(tmp_path: Path) -> Path:
     """A cookiecutter user config whose replay and clone folders are temporary."""
     config = tmp_path / "cookiecutter-config.yaml"
     config.write_text(f'cookiecutters_dir: "{tmp_path / "cookiecutters"}"\nreplay_dir: "{tmp_path / "replay"}"\n')
     return config
+
+
+def own_traceback_frames(output: str) -> list[str]:
+    """Traceback lines from anything but the engines themselves.
+
+    cookiecutter logs a failed hook, and copier a failed validator given with --data, with
+    a traceback of its own; the template's checks print none.
+    """
+    engines = ("/cookiecutter/", "/copier/", "/bin/copier", "/plumbum/")
+    frames = [line for line in output.splitlines() if line.strip().startswith('File "')]
+    return [frame for frame in frames if not any(engine in frame for engine in engines)]
+
+
+def run_copier(destination: Path, answers: dict[str, str], *options: str) -> subprocess.CompletedProcess:
+    """The copier command line, as a user runs it, without prompts."""
+    command = ["copier", "copy", "--trust", "--defaults", *options]
+    command += [f"--data={key}={value}" for key, value in answers.items()]
+    return subprocess.run(
+        [*command, str(TEMPLATE), str(destination)], capture_output=True, text=True, env=clean_env(), check=False
+    )
 
 
 def run_cookiecutter(output: Path, config: Path, answers: dict[str, str]) -> subprocess.CompletedProcess:

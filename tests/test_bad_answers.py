@@ -1,7 +1,7 @@
 """Every rule of the pre-generation check: one clear line, no traceback, nothing written."""
 
 import pytest
-from conftest import run_cookiecutter
+from conftest import own_traceback_frames, run_cookiecutter, run_copier
 
 BAD_ANSWERS = {
     "empty name": ({"project_name": " "}, "project_name: must not be empty."),
@@ -69,16 +69,6 @@ BAD_ANSWERS = {
 }
 
 
-def own_traceback_frames(output: str) -> list[str]:
-    """Traceback lines from anything but cookiecutter itself.
-
-    cookiecutter logs its own FailedHookException with a traceback after a hook stops
-    generation (its logger, not the template's); the check's output has none of its own.
-    """
-    frames = [line for line in output.splitlines() if line.strip().startswith('File "')]
-    return [frame for frame in frames if "/cookiecutter/" not in frame]
-
-
 @pytest.mark.parametrize("case", BAD_ANSWERS)
 def test_cookiecutter_rejects(case, tmp_path, cookiecutter_config):
     answers, message = BAD_ANSWERS[case]
@@ -88,6 +78,17 @@ def test_cookiecutter_rejects(case, tmp_path, cookiecutter_config):
     assert f"  {message}\n" in result.stderr
     assert not own_traceback_frames(result.stdout + result.stderr)
     assert list(output.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", BAD_ANSWERS)
+def test_copier_rejects_with_the_same_message(case, tmp_path):
+    answers, message = BAD_ANSWERS[case]
+    destination = tmp_path / "project"
+    result = run_copier(destination, answers)
+    assert result.returncode != 0
+    assert f"Validation error for question '{message.split(':')[0]}': {message}" in result.stderr
+    assert not own_traceback_frames(result.stdout + result.stderr)
+    assert not destination.exists()
 
 
 def test_every_problem_is_listed_at_once(tmp_path, cookiecutter_config):
