@@ -1,0 +1,179 @@
+"""`copier update` brings template releases into existing projects and keeps users' edits.
+
+Each test works on a temporary git copy of this template, released as v1.0.0; a project
+is made from that release, committed and edited, then the template changes and is
+released as v1.1.0, and the project is updated. The commands are the ones in
+docs/updating.md (test_documented_commands_are_these keeps the two together).
+"""
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE, clean_env, run_project_suite
+
+UPDATE = "copier update --trust --defaults"
+UPDATE_WITH_ANSWERS = "copier update --trust --defaults --data category_values=A,B,C --data daily_start_date=2023-12-25"
+UPDATE_WITH_REJECTS = "copier update --trust --defaults --conflict rej"
+ADOPT = 'git add .copier-answers.yml && git commit -m "Adopt copier updates"'
+DOCUMENTED = [UPDATE, UPDATE_WITH_ANSWERS, UPDATE_WITH_REJECTS, ADOPT]
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "Template tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+}
+README_LINE = "make test         # the project's tests"
+NEW_SETTING = "# Release 1.1: a comment the template added to dagster.yaml."
+
+
+def run(command: str | list[str], cwd: Path) -> str:
+    """Run a command (a shell line, as documented, or an argument list) and return stdout."""
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        shell=isinstance(command, str),
+        env=clean_env(**GIT_IDENTITY),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+class TemplateRepo:
+    """A git copy of this template (its current files, committed or not)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=TEMPLATE, capture_output=True, text=True, check=True,
+        ).stdout.split("\0")
+        for name in filter(None, listed):
+            if (TEMPLATE / name).is_file():
+                (path / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(TEMPLATE / name, path / name)
+        run(["git", "init", "--quiet", "--initial-branch=main"], path)
+        self.release("v1.0.0")
+
+    def release(self, tag: str) -> None:
+        run(["git", "add", "--all"], self.path)
+        run(["git", "commit", "--quiet", "--allow-empty", "-m", f"Release {tag}"], self.path)
+        run(["git", "tag", tag], self.path)
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        file = self.path / "{{cookiecutter.project_slug}}" / relative
+        text = file.read_text()
+        assert old in text, relative
+        file.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    return TemplateRepo(tmp_path / "template")
+
+
+def commit_all(project: Path, message: str) -> None:
+    run(["git", "add", "--all"], project)
+    run(["git", "commit", "--quiet", "-m", message], project)
+
+
+def copier_project(template: TemplateRepo, destination: Path) -> Path:
+    run(["copier", "copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", str(template.path), str(destination)], destination.parent)
+    run(["git", "init", "--quiet", "--initial-branch=main"], destination)
+    commit_all(destination, "Generated")
+    return destination
+
+
+def release_v1_1(template: TemplateRepo) -> None:
+    """The template change every test updates to: a new line and a changed line."""
+    template.edit("dagster.yaml", "run_retries:", f"{NEW_SETTING}\nrun_retries:")
+    template.edit("README.md", README_LINE, README_LINE + " (a minute)")
+    template.release("v1.1.0")
+
+
+def test_documented_commands_are_these():
+    doc = (TEMPLATE / "docs" / "updating.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", doc, flags=re.S)
+    documented = [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+    assert documented == [UPDATE, UPDATE_WITH_ANSWERS, ADOPT, UPDATE, UPDATE_WITH_REJECTS]
+
+
+@pytest.mark.project_suite
+def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_path):
+    project = copier_project(template, tmp_path / "project")
+    notes = "\n## Team notes\n\nOur own words.\n"
+    (project / "README.md").write_text((project / "README.md").read_text() + notes)
+    commit_all(project, "Our notes")
+    release_v1_1(template)
+
+    run(UPDATE_WITH_ANSWERS, project)
+
+    assert NEW_SETTING in (project / "dagster.yaml").read_text()
+    readme = (project / "README.md").read_text()
+    assert readme.endswith(notes) and README_LINE + " (a minute)" in readme
+    partitions = (project / "src/dagster_dbt_pipeline/partitions.py").read_text()
+    assert 'CATEGORIES = ["A", "B", "C"]' in partitions
+    assert 'DAILY_START_DATE = "2023-12-25"' in partitions
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v1.1.0"
+    run_project_suite(project)
+
+
+def test_conflicting_edits_get_markers_or_rej_files(template, tmp_path):
+    inline = copier_project(template, tmp_path / "inline")
+    rejects = copier_project(template, tmp_path / "rejects")
+    for project in (inline, rejects):
+        readme = project / "README.md"
+        readme.write_text(readme.read_text().replace(README_LINE, README_LINE + " (ours)"))
+        commit_all(project, "Our wording")
+    release_v1_1(template)
+
+    run(UPDATE, inline)
+    readme = (inline / "README.md").read_text()
+    assert "<<<<<<< before updating" in readme and ">>>>>>> after updating" in readme
+    assert README_LINE + " (ours)" in readme and README_LINE + " (a minute)" in readme
+    assert NEW_SETTING in (inline / "dagster.yaml").read_text()
+
+    # With .rej files the template's line goes into the file, and ours into the .rej.
+    run(UPDATE_WITH_REJECTS, rejects)
+    assert README_LINE + " (a minute)" in (rejects / "README.md").read_text()
+    assert "+" + README_LINE + " (ours)" in (rejects / "README.md.rej").read_text()
+
+
+def test_a_cookiecutter_project_is_adopted_and_updated(template, tmp_path, cookiecutter_config):
+    output = tmp_path / "out"
+    run(["cookiecutter", "--no-input", "--config-file", str(cookiecutter_config), "-o", str(output), str(template.path)], tmp_path)
+    project = output / "dagster_dbt_pipeline"
+    assert not (project / ".copier-answers.yml").exists()
+    run(["git", "init", "--quiet", "--initial-branch=main"], project)
+    commit_all(project, "Generated with cookiecutter")
+    release_v1_1(template)
+
+    answers = {
+        "_commit": "v1.0.0",
+        "_src_path": str(template.path),
+        "project_name": "Dagster dbt pipeline",
+        "project_slug": "dagster_dbt_pipeline",
+        "category_values": "A,B",
+        "daily_start_date": "2024-01-01",
+        "weekly_start_date": "2024-01-01",
+        "duckdb_path": "data/dagster_dbt_pipeline.duckdb",
+    }
+    (project / ".copier-answers.yml").write_text(yaml.safe_dump(answers))
+    run(ADOPT, project)
+    run(UPDATE, project)
+
+    assert NEW_SETTING in (project / "dagster.yaml").read_text()
+    assert README_LINE + " (a minute)" in (project / "README.md").read_text()
+    status = run(["git", "status", "--porcelain"], project)
+    changed = sorted(line[3:] for line in status.splitlines())
+    assert changed == [".copier-answers.yml", "README.md", "dagster.yaml"]
