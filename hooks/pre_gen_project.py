@@ -10,8 +10,8 @@ import re
 import sys
 from datetime import date
 
-# The answers as JSON: a value can never become code in this file.
-ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
+# The answers as JSON, read when the hook runs: a value can never become code here.
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CATEGORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]*[A-Za-z0-9_.-])?")
@@ -105,7 +105,7 @@ def problems(answers: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    found = problems(ANSWERS)
+    found = problems(json.loads(ANSWERS_JSON))
     if found:
         print("\n".join(["Cannot generate the project:", *(f"  {p}" for p in found)]), file=sys.stderr)
         sys.exit(1)

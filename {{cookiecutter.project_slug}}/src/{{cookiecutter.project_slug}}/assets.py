@@ -23,6 +23,11 @@ from .translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 RAW_SCHEMA = "raw"
 REPORTS_SCHEMA = "reports"
 ROWS_ENV_VAR = "RAW_ROWS_PER_PARTITION"
+# Fault injection for testing retries: a comma-separated list of raw asset names whose
+# first attempt in a run fails right after writing its rows. A retry of the run (see
+# run_retries in dagster.yaml) rewrites the same rows and succeeds.
+FAULT_ENV_VAR = "FAIL_FIRST_ATTEMPT"
+RETRY_NUMBER_TAG = "dagster/retry_number"
 # Daily: one row an hour, enough to aggregate and small enough for tests (benchmarks
 # raise it). Weekly: one figure per week and category, stamped with the week's Monday.
 DEFAULT_ROWS_PER_PARTITION = 24
@@ -85,6 +90,13 @@ def write_raw_rows(
     return count
 
 
+def fail_first_attempt_if_asked(context: dg.AssetExecutionContext) -> None:
+    targets = {name.strip() for name in os.environ.get(FAULT_ENV_VAR, "").split(",")}
+    first_attempt = context.run.tags.get(RETRY_NUMBER_TAG, "0") == "0"
+    if context.asset_key.to_user_string() in targets and first_attempt:
+        raise dg.Failure(f"Failure injected by {FAULT_ENV_VAR} into the first attempt; a retry finishes the run.")
+
+
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=single_run,
@@ -98,6 +110,7 @@ def daily_raw_data(
     """Synthetic measurements for each (day, category), written to raw.daily_raw_data."""
     window = partition_window(context)
     rows = write_raw_rows(warehouse, "daily_raw_data", window, timedelta(days=1), config.rows_per_partition)
+    fail_first_attempt_if_asked(context)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
@@ -112,6 +125,7 @@ def weekly_raw_data(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
     """A synthetic figure for each (week, category), written to raw.weekly_raw_data."""
     window = partition_window(context)
     rows = write_raw_rows(warehouse, "weekly_raw_data", window, timedelta(weeks=1), WEEKLY_ROWS_PER_PARTITION)
+    fail_first_attempt_if_asked(context)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
