@@ -1,0 +1,370 @@
+"""The rendered project in a real browser: `dagster dev`, the asset graph, one partition run.
+
+Headless Chromium (Debian's /usr/bin/chromium, driven by Playwright; `playwright install`
+is never run) opens the Dagster UI of the default project, checks the eight assets and
+their lineage, a partition of the daily chain is materialized through the webserver's
+GraphQL API, and the UI shows it. `UPDATE_SCREENSHOTS=1` writes the asset graph to
+docs/images/asset-graph.png; otherwise the screenshot stays in pytest's tmp_path.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import clean_env, uv_executable
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+
+ASSETS = [
+    "daily_raw_data",
+    "weekly_raw_data",
+    "stg_daily_raw_data",
+    "stg_weekly_raw_data",
+    "mart_daily_data",
+    "mart_weekly_data",
+    "post_processing_daily",
+    "post_processing_weekly",
+]
+# The lineage of docs/architecture.md: one arrow per (upstream, downstream) pair.
+EDGES = 7
+DAILY_CHAIN = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
+PARTITION = "A|2024-01-01"  # category|date
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_EXECUTABLE", "/usr/bin/chromium"))
+# Flags that run Debian's Chromium headless as root, with no calls home.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Large enough for the graph to draw whole asset nodes (smaller zooms shorten the names).
+VIEWPORT = {"width": 1440, "height": 810}
+# Set before any page script: no "Join the Dagster community" dialog, navigation collapsed.
+UI_SETTINGS = "localStorage.setItem('communityNux', '1'); localStorage.setItem('dagster-nav-collapsed', 'true');"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "images" / "asset-graph.png"
+
+START_TIMEOUT = 180  # seconds for `dagster dev` to serve the loaded code location
+RUN_TIMEOUT = 180  # seconds for the run to finish
+STOP_TIMEOUT = 30  # seconds for `dagster dev` to shut down before it is killed
+UI_TIMEOUT_MS = 30_000
+
+# Loopback only: never through a proxy from the environment.
+_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def graphql(base_url: str, query: str, variables: dict | None = None) -> dict:
+    """POST a query to the webserver's GraphQL endpoint; its data, or a failed test."""
+    request = urllib.request.Request(
+        f"{base_url}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with _HTTP.open(request, timeout=30) as response:
+        body = json.load(response)
+    assert not body.get("errors"), body["errors"]
+    return body["data"]
+
+
+WORKSPACE = """{
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError {
+          __typename
+          ... on RepositoryLocation { repositories { name } }
+          ... on PythonError { message }
+        }
+      }
+    }
+  }
+}"""
+
+LAUNCH_RUN = """mutation LaunchRun($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on PythonError { message stack }
+    ... on Error { message }
+  }
+}"""
+
+RUN_STATUS = """query RunStatus($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {
+      status
+      eventConnection(limit: 200) { events { __typename ... on MessageEvent { message } } }
+    }
+  }
+}"""
+
+MATERIALIZATIONS = """query Materializations($path: [String!]!, $partition: String!) {
+  assetOrError(assetKey: {path: $path}) {
+    __typename
+    ... on Asset { assetMaterializations(partitions: [$partition], limit: 10) { runId partition } }
+  }
+}"""
+
+
+def tail(path: Path, chars: int = 4000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+
+def loaded_location(base_url: str) -> tuple[str, str] | None:
+    """(code location, repository) once the only code location has loaded, else None."""
+    workspace = graphql(base_url, WORKSPACE)["workspaceOrError"]
+    assert workspace["__typename"] == "Workspace", workspace
+    entries = workspace["locationEntries"]
+    if len(entries) != 1 or entries[0]["loadStatus"] != "LOADED":
+        return None
+    location = entries[0]["locationOrLoadError"]
+    assert location["__typename"] == "RepositoryLocation", f"The code location did not load: {location}"
+    return entries[0]["name"], location["repositories"][0]["name"]
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Ctrl-C for the whole group (dagster dev, webserver, daemon, code servers, runs), then kill."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # anyone left in the group?
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"No browser: {CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run does it).")
+    return CHROMIUM
+
+
+@pytest.fixture
+def project(chromium, cookies) -> Path:
+    """The default project, rendered, with its .venv from `make install` (uv sync).
+
+    Asks for the browser first, so that a machine without one skips before any build.
+    """
+    result = cookies.bake()
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    assert project.name == "dagster_dbt_pipeline"
+    install = subprocess.run(
+        ["make", "install", f"UV={uv_executable()}"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert install.returncode == 0, f"make install failed:\n{install.stdout[-4000:]}\n{install.stderr[-4000:]}"
+    return project
+
+
+@dataclass
+class DagsterUI:
+    base_url: str
+    location: str  # code location name
+    repository: str
+    log: Path  # dagster dev's output
+
+
+@pytest.fixture
+def dagster_ui(project: Path, tmp_path: Path) -> Iterator[DagsterUI]:
+    """`dagster dev` in the project on a free loopback port, stopped with all its processes."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = clean_env(DUCKDB_DATABASE=str(tmp_path / "pipeline.duckdb"))
+    # No DAGSTER_HOME: dagster dev makes a temporary instance folder in the project and
+    # reads the project's dagster.yaml (the one-slot DuckDB pool, run retries).
+    env.pop("DAGSTER_HOME", None)
+    log = tmp_path / "dagster-dev.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(project / ".venv/bin/dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        found = None
+        while found is None:
+            if process.poll() is not None:
+                pytest.fail(f"dagster dev exited with {process.returncode}:\n{tail(log)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"dagster dev did not serve the code location in {START_TIMEOUT} s:\n{tail(log)}")
+            try:
+                with _HTTP.open(f"{base_url}/server_info", timeout=5) as response:
+                    assert json.load(response)["dagster_webserver_version"]
+                found = loaded_location(base_url)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if found is None:
+                time.sleep(1)
+        yield DagsterUI(base_url, *found, log)
+    finally:
+        stop_process_group(process)
+
+
+@pytest.fixture
+def browser(chromium: Path, tmp_path: Path) -> Iterator[BrowserContext]:
+    """Headless Chromium with a new, empty profile in tmp_path."""
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(chromium),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport=VIEWPORT,
+        )
+        try:
+            context.set_default_timeout(UI_TIMEOUT_MS)
+            context.add_init_script(UI_SETTINGS)
+            yield context
+        finally:
+            context.close()
+
+
+def open_page(context: BrowserContext) -> Page:
+    page = context.pages[0] if context.pages else context.new_page()
+    # Should the community dialog come all the same, it is dismissed before any check.
+    page.add_locator_handler(
+        page.get_by_role("button", name="Skip", exact=True), lambda skip: skip.click()
+    )
+    return page
+
+
+def asset_graph(page: Page, base_url: str):
+    """Open the global asset lineage; the graph drawing, once every node has loaded."""
+    page.goto(f"{base_url}/asset-groups")
+    expect(page.get_by_text("Global asset lineage")).to_be_visible()
+    # The graph is an SVG whose asset nodes are HTML inside foreignObject elements.
+    graph = page.locator("svg").filter(has=page.locator("foreignObject"))
+    expect(graph).to_have_count(1)
+    expect(graph.get_by_text(re.compile("Loading"))).to_have_count(0)
+    return graph
+
+
+def launch_partition_run(ui: DagsterUI, assets: list[str], partition: str) -> str:
+    """One run of the implicit asset job for a partition of the given assets; its id."""
+    params = {
+        "selector": {
+            "repositoryLocationName": ui.location,
+            "repositoryName": ui.repository,
+            "jobName": "__ASSET_JOB",
+            "assetSelection": [{"path": [asset]} for asset in assets],
+        },
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
+    }
+    launched = graphql(ui.base_url, LAUNCH_RUN, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def wait_for_run(ui: DagsterUI, run_id: str) -> str:
+    """Poll the run until it ends (bounded); its final status."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        run = graphql(ui.base_url, RUN_STATUS, {"runId": run_id})["runOrError"]
+        assert run["__typename"] == "Run", run
+        if run["status"] in {"SUCCESS", "FAILURE", "CANCELED"}:
+            if run["status"] != "SUCCESS":
+                messages = [event.get("message", "") for event in run["eventConnection"]["events"]]
+                print("\n".join(messages[-40:]))
+            return run["status"]
+        if time.monotonic() > deadline:
+            pytest.fail(f"Run {run_id} still {run['status']} after {RUN_TIMEOUT} s:\n{tail(ui.log)}")
+        time.sleep(1)
+
+
+@pytest.mark.project_suite
+def test_asset_graph_lineage_and_a_partition_run_in_the_browser(dagster_ui, browser, tmp_path):
+    ui = dagster_ui
+    page = open_page(browser)
+
+    # Every asset is a node of the graph, with one edge per dependency.
+    graph = asset_graph(page, ui.base_url)
+    for asset in ASSETS:
+        expect(graph.get_by_text(asset, exact=True)).to_be_visible()
+    expect(graph.locator("foreignObject")).to_have_count(len(ASSETS))
+    expect(graph.locator("path[marker-end]")).to_have_count(EDGES)
+
+    # The asset page lists the lineage: a week's mart reads both staging models.
+    page.goto(f"{ui.base_url}/assets/mart_weekly_data")
+    upstream = page.get_by_text("Upstream assets", exact=True).locator("xpath=..")
+    downstream = page.get_by_text("Downstream assets", exact=True).locator("xpath=..")
+    expect(upstream.get_by_role("link")).to_have_count(2)
+    expect(upstream.get_by_role("link", name="stg_daily_raw_data")).to_be_visible()
+    expect(upstream.get_by_role("link", name="stg_weekly_raw_data")).to_be_visible()
+    expect(downstream.get_by_role("link")).to_have_count(1)
+    expect(downstream.get_by_role("link", name="post_processing_weekly")).to_be_visible()
+
+    # One partition of the daily chain, in one run, through the webserver.
+    run_id = launch_partition_run(ui, DAILY_CHAIN, PARTITION)
+    status = wait_for_run(ui, run_id)
+    assert status == "SUCCESS", f"Run {run_id} ended {status} (its messages are printed above)"
+    for asset in DAILY_CHAIN:
+        asset_node = graphql(ui.base_url, MATERIALIZATIONS, {"path": [asset], "partition": PARTITION})["assetOrError"]
+        assert asset_node["__typename"] == "Asset", asset_node
+        assert {(m["runId"], m["partition"]) for m in asset_node["assetMaterializations"]} == {(run_id, PARTITION)}
+
+    # The UI shows the new materializations.
+    for asset in DAILY_CHAIN:
+        page.goto(f"{ui.base_url}/assets/{asset}")
+        status_section = page.get_by_text("Latest materialization", exact=True).locator("xpath=..")
+        expect(status_section.get_by_text(PARTITION, exact=True)).to_be_visible()
+    page.goto(f"{ui.base_url}/assets/weekly_raw_data")
+    expect(page.get_by_text("Never materialized")).to_be_visible()
+
+    # A picture of the graph after the run, for the docs when asked for.
+    graph = asset_graph(page, ui.base_url)
+    expect(graph.get_by_text(ASSETS[-1], exact=True)).to_be_visible()
+    screenshot = DOCS_SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "asset-graph.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 10_000
