@@ -6,6 +6,7 @@ missing or cannot parse, it says so and what to run; the project also parses by 
 the first time its code location loads.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,11 @@ def main(project_root: Path) -> int:
         return 0
     dbt_dir = dbt_dirs[0].parent
     next_step = f"cd {project_root} && make manifest"
+    target = dbt_dir / "target"
+    folder = target if target.exists() else dbt_dir
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        print(f"Cannot build the dbt manifest: {target} is not a writable folder. Fix that, then: {next_step}")
+        return 0
     dbt = find_dbt()
     if dbt is None:
         print(f"dbt is not installed here, so the dbt manifest was not built yet. Next: {next_step}")

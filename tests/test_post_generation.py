@@ -54,3 +54,16 @@ def test_with_dbt_the_manifest_is_built(project):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "dbt manifest built: src/dagster_dbt_pipeline/dbt/target/manifest.json"
     assert (project / "src/dagster_dbt_pipeline/dbt/target/manifest.json").is_file()
+
+
+def test_an_unwritable_target_folder_is_reported_plainly(project):
+    # dbt cannot create target/ where a file of that name stands (root may write anywhere,
+    # so a permission bit would not stop it).
+    (project / "src/dagster_dbt_pipeline/dbt/target").write_text("not a folder")
+    result = run_hook(project, sys.executable, str(Path(sys.executable).parent) + ":/usr/bin:/bin")
+    assert result.returncode == 0
+    target = project / "src/dagster_dbt_pipeline/dbt/target"
+    assert result.stdout.strip() == (
+        f"Cannot build the dbt manifest: {target} is not a writable folder. "
+        f"Fix that, then: cd {project} && make manifest"
+    )

@@ -1,0 +1,57 @@
+"""Property: any sequence of partition runs, range runs and reruns (with other row counts)
+leaves every dbt table equal to a full refresh over the same raw data.
+
+Each example runs real Dagster + dbt several times, so the number of examples is small
+(INCREMENTAL_EXAMPLES, default 2); raise it for a deeper search.
+"""
+
+import os
+from datetime import date, timedelta
+
+import dagster as dg
+import pytest
+from conftest import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
+
+WEEK = date.fromisoformat(WEEKLY_START_DATE)
+RUN_CATEGORIES = CATEGORIES[:3]
+
+
+@st.composite
+def daily_runs(draw) -> tuple[str, str, int | None]:
+    """One run: a range of days over a range of categories, maybe with another row count."""
+    first_day = draw(st.integers(0, 6))
+    last_day = draw(st.integers(first_day, min(first_day + 2, 6)))
+    first_category = draw(st.integers(0, len(RUN_CATEGORIES) - 1))
+    last_category = draw(st.integers(first_category, len(RUN_CATEGORIES) - 1))
+    rows = draw(st.sampled_from([None, 3]))
+    return (
+        f"{RUN_CATEGORIES[first_category]}|{WEEK + timedelta(days=first_day)}",
+        f"{RUN_CATEGORIES[last_category]}|{WEEK + timedelta(days=last_day)}",
+        rows,
+    )
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=int(os.environ.get("INCREMENTAL_EXAMPLES", "2")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(runs=st.lists(daily_runs(), min_size=1, max_size=3))
+def test_any_run_sequence_equals_a_full_refresh(runs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sequence")
+    with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
+        pipeline = Pipeline(folder / "warehouse.duckdb", instance, monkeypatch)
+        for first_key, last_key, rows in runs:
+            assert pipeline.run(DAILY_ASSETS, first_key, last_key, rows=rows).success
+        week_range = (f"{RUN_CATEGORIES[0]}|{WEEK}", f"{RUN_CATEGORIES[-1]}|{WEEK}")
+        assert pipeline.run(WEEKLY_ASSETS, *week_range).success
+        incremental = pipeline.dbt_tables()
+        ids = pipeline.query("select count(*) = count(distinct id) from stg_daily_raw_data")
+        assert ids == [(True,)]
+        assert incremental == pipeline.full_refresh_copy(folder)
