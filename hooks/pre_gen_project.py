@@ -78,8 +78,7 @@ def check_dates(daily_value: str, weekly_value: str) -> list[str]:
         problems.append(f"weekly_start_date: {weekly_value} is a {weekly:%A}; weeks start on a Monday.")
     if daily is not None and weekly is not None and weekly < daily:
         problems.append(
-            f"weekly_start_date: {weekly_value} is before daily_start_date {daily_value}; "
-            "a week needs its days."
+            f"weekly_start_date: {weekly_value} is before daily_start_date {daily_value}; a week needs its days."
         )
     return problems
 

@@ -1,11 +1,14 @@
 """Template tests: answer sets, rendering with cookiecutter, and running a rendered project."""
 
+import ast
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 # pytest-cookies and pytest-copie both register --template, so only pytest-cookies loads
 # as a plugin (pyproject.toml disables copie) and pytest-copie's fixtures are imported.
@@ -40,6 +43,32 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
 SUITE_ANSWER_SETS = ["defaults", "regions", "quoted_name"]
 
 
+# What generation builds: not part of the rendered sources.
+BUILD_OUTPUTS = {"target", "logs", "__pycache__"}
+
+
+def source_files(project: Path) -> list[Path]:
+    return [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and not BUILD_OUTPUTS & set(path.relative_to(project).parts)
+    ]
+
+
+def assert_every_file_parses(project: Path) -> None:
+    """No template syntax is left, and every Python, YAML and TOML file parses."""
+    for path in source_files(project):
+        text = path.read_text()
+        assert "cookiecutter" not in text, path
+        assert "{% raw" not in text and "{%- raw" not in text, path
+        if path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+        elif path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(text)
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+
+
 def uv_executable() -> str:
     """The uv that runs this suite (`uv run` exports UV), else the one on PATH."""
     uv = os.environ.get("UV") or shutil.which("uv")
@@ -55,10 +84,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_project_suite(project: Path) -> None:
-    """`make test` inside a rendered project: a new .venv from its pyproject.toml, then its tests."""
+def run_project_suite(project: Path, *, slow: bool = True) -> None:
+    """`make test` inside a rendered project: a new .venv from its pyproject.toml, then its
+    tests (without the slow multi-run ones when `slow` is false)."""
+    pytest_args = [] if slow else ["PYTEST_ARGS=-m 'not slow'"]
     result = subprocess.run(
-        ["make", "test", f"UV={uv_executable()}"],
+        ["make", "test", f"UV={uv_executable()}", *pytest_args],
         cwd=project,
         env=clean_env(),
         capture_output=True,

@@ -5,20 +5,18 @@ Answers go straight into the generation context, as typed at a prompt: no engine
 them as templates (cookiecutter does that only for answers given on its command line).
 """
 
-import ast
 import importlib.util
 import json
 import os
 import subprocess
 import sys
-import tomllib
 from datetime import date
 from pathlib import Path
 
 import jinja2
 import pytest
 import yaml
-from conftest import TEMPLATE
+from conftest import TEMPLATE, assert_every_file_parses
 from cookiecutter.generate import generate_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,15 +66,22 @@ CATEGORY = st.text(alphabet=st.sampled_from(list("aB3 _-.|'é")), min_size=0, ma
 CATEGORIES = st.lists(CATEGORY, min_size=1, max_size=4).map(",".join)
 SPECIAL_DAYS = [date(2024, 2, 28), date(2024, 2, 29), date(2023, 12, 31), date(2024, 1, 1), date(2100, 2, 28)]
 DAYS = st.one_of(st.dates(min_value=date(1999, 1, 1), max_value=date(2031, 12, 31)), st.sampled_from(SPECIAL_DAYS))
-DATE_TEXT = st.one_of(DAYS.map(date.isoformat), st.sampled_from(["2023-02-29", "2024-13-01", "2024-1-8", "", "01/02/2024"]))
-PATHS = st.sampled_from(["data/w.duckdb", "/var/tmp/x/w.duckdb", "", "data/", "it's.duckdb", "a{b}.duckdb", " w.duckdb"])
+DATE_TEXT = st.one_of(
+    DAYS.map(date.isoformat), st.sampled_from(["2023-02-29", "2024-13-01", "2024-1-8", "", "01/02/2024"])
+)
+PATHS = st.sampled_from(
+    ["data/w.duckdb", "/var/tmp/x/w.duckdb", "", "data/", "it's.duckdb", "a{b}.duckdb", " w.duckdb"]
+)
 
 
 @st.composite
 def answer_sets(draw) -> dict:
     answers = {"project_name": draw(NAMES)}
     answers["project_slug"] = draw(
-        st.one_of(st.just(cookiecutter_default("project_slug", answers)), st.sampled_from(["ok_name", "Bad", "class", "9x", "dbt"]))
+        st.one_of(
+            st.just(cookiecutter_default("project_slug", answers)),
+            st.sampled_from(["ok_name", "Bad", "class", "9x", "dbt"]),
+        )
     )
     answers["category_values"] = draw(CATEGORIES)
     answers["daily_start_date"] = draw(DATE_TEXT)
@@ -90,20 +95,6 @@ def render(answers: dict, output: Path) -> Path:
     """Render the template with these answers, as generation does, without the hooks."""
     context = {"cookiecutter": {**COOKIECUTTER, **answers, "_template": str(TEMPLATE)}}
     return Path(generate_files(repo_dir=str(TEMPLATE), context=context, output_dir=str(output), accept_hooks=False))
-
-
-def assert_every_file_parses(project: Path) -> None:
-    for path in project.rglob("*"):
-        if not path.is_file():
-            continue
-        text = path.read_text()
-        assert "cookiecutter" not in text, path
-        if path.suffix == ".py":
-            ast.parse(text, filename=str(path))
-        elif path.suffix in {".yml", ".yaml"}:
-            yaml.safe_load(text)
-        elif path.suffix == ".toml":
-            tomllib.loads(text)
 
 
 def assert_sql_is_untouched(project: Path, reference: Path) -> None:
@@ -151,8 +142,11 @@ def load_definitions(project: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow_property
-@settings(max_examples=int(os.environ.get("SLOW_PROPERTY_EXAMPLES", "3")), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@settings(
+    max_examples=int(os.environ.get("SLOW_PROPERTY_EXAMPLES", "3")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+)
 @given(answers=answer_sets().filter(lambda answers: not HOOK.problems(answers)))
 def test_accepted_answers_give_a_loading_code_location(answers, tmp_path_factory):
     project = render(answers, tmp_path_factory.mktemp("load"))

@@ -272,9 +272,7 @@ def browser(chromium: Path, tmp_path: Path) -> Iterator[BrowserContext]:
 def open_page(context: BrowserContext) -> Page:
     page = context.pages[0] if context.pages else context.new_page()
     # Should the community dialog come all the same, it is dismissed before any check.
-    page.add_locator_handler(
-        page.get_by_role("button", name="Skip", exact=True), lambda skip: skip.click()
-    )
+    page.add_locator_handler(page.get_by_role("button", name="Skip", exact=True), lambda skip: skip.click())
     return page
 
 

@@ -50,9 +50,7 @@ def test_every_question_has_a_validator():
 
 def tree(root: Path) -> list[str]:
     return sorted(
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if not NOT_COMPARED & set(path.relative_to(root).parts)
+        str(path.relative_to(root)) for path in root.rglob("*") if not NOT_COMPARED & set(path.relative_to(root).parts)
     )
 
 

@@ -32,8 +32,7 @@ def test_without_dbt_generation_succeeds_and_says_what_to_run(project, tmp_path)
     result = run_hook(project, str(bare / "bin" / "python"), "/usr/bin:/bin")
     assert result.returncode == 0
     assert result.stdout.strip() == (
-        "dbt is not installed here, so the dbt manifest was not built yet. "
-        f"Next: cd {project} && make manifest"
+        f"dbt is not installed here, so the dbt manifest was not built yet. Next: cd {project} && make manifest"
     )
     assert not (project / "src/dagster_dbt_pipeline/dbt/target/manifest.json").exists()
 

@@ -34,7 +34,7 @@ def test_no_secret_is_written_into_any_file(project):
 
 def test_credentials_and_paths_come_from_the_environment(project):
     profiles = (project / "src/dagster_dbt_pipeline/dbt/profiles.yml").read_text()
-    assert "env_var(\"DUCKDB_DATABASE\"" in profiles
+    assert 'env_var("DUCKDB_DATABASE"' in profiles
     assert "DUCKDB_DATABASE=" in (project / ".env.example").read_text()
 
 

@@ -7,7 +7,6 @@ docs/updating.md (test_documented_commands_are_these keeps the two together).
 """
 
 import re
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,7 +54,10 @@ class TemplateRepo:
         self.path = path
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=TEMPLATE, capture_output=True, text=True, check=True,
+            cwd=TEMPLATE,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split("\0")
         for name in filter(None, listed):
             if (TEMPLATE / name).is_file():
@@ -87,7 +89,10 @@ def commit_all(project: Path, message: str) -> None:
 
 
 def copier_project(template: TemplateRepo, destination: Path) -> Path:
-    run(["copier", "copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", str(template.path), str(destination)], destination.parent)
+    run(
+        ["copier", "copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", str(template.path), str(destination)],
+        destination.parent,
+    )
     run(["git", "init", "--quiet", "--initial-branch=main"], destination)
     commit_all(destination, "Generated")
     return destination
@@ -125,7 +130,7 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
     assert 'DAILY_START_DATE = "2023-12-25"' in partitions
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v1.1.0"
-    run_project_suite(project)
+    run_project_suite(project, slow=False)
 
 
 def test_conflicting_edits_get_markers_or_rej_files(template, tmp_path):
@@ -151,7 +156,18 @@ def test_conflicting_edits_get_markers_or_rej_files(template, tmp_path):
 
 def test_a_cookiecutter_project_is_adopted_and_updated(template, tmp_path, cookiecutter_config):
     output = tmp_path / "out"
-    run(["cookiecutter", "--no-input", "--config-file", str(cookiecutter_config), "-o", str(output), str(template.path)], tmp_path)
+    run(
+        [
+            "cookiecutter",
+            "--no-input",
+            "--config-file",
+            str(cookiecutter_config),
+            "-o",
+            str(output),
+            str(template.path),
+        ],
+        tmp_path,
+    )
     project = output / "dagster_dbt_pipeline"
     assert not (project / ".copier-answers.yml").exists()
     run(["git", "init", "--quiet", "--initial-branch=main"], project)

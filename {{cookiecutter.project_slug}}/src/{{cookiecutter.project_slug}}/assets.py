@@ -138,30 +138,26 @@ def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    select=f"tag:{DAILY_TAG}",
-    name="daily_dbt_models",
-    partitions_def=daily_partitions,
-    dagster_dbt_translator=translator,
-    backfill_policy=single_run,
-    pool=DUCKDB_POOL,
-)
-def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from run_dbt(context, dbt)
+def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """One @dbt_assets for every dbt model with this tag, on the tag's partitions."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        select=f"tag:{tag}",
+        name=f"{tag}_dbt_models",
+        partitions_def=partitions_def,
+        dagster_dbt_translator=translator,
+        backfill_policy=single_run,
+        pool=DUCKDB_POOL,
+    )
+    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from run_dbt(context, dbt)
+
+    return models
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    select=f"tag:{WEEKLY_TAG}",
-    name="weekly_dbt_models",
-    partitions_def=weekly_partitions,
-    dagster_dbt_translator=translator,
-    backfill_policy=single_run,
-    pool=DUCKDB_POOL,
-)
-def weekly_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from run_dbt(context, dbt)
+daily_dbt_models = dbt_models_tagged(DAILY_TAG, daily_partitions)
+weekly_dbt_models = dbt_models_tagged(WEEKLY_TAG, weekly_partitions)
 
 
 SUMMARY_SQL = {
