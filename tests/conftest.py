@@ -69,6 +69,14 @@ def assert_every_file_parses(project: Path) -> None:
             tomllib.loads(text)
 
 
+def module_constant(path: Path, name: str):
+    """The literal value assigned to `name` at the top of a rendered Python module."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and [target.id for target in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} is not assigned in {path}")
+
+
 def uv_executable() -> str:
     """The uv that runs this suite (`uv run` exports UV), else the one on PATH."""
     uv = os.environ.get("UV") or shutil.which("uv")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ANSWER_SETS, TEMPLATE, run_copier
+from conftest import ANSWER_SETS, TEMPLATE, module_constant, run_copier
 
 # What generation builds (dbt parse) or what only one engine writes.
 NOT_COMPARED = {"target", "logs", ".copier-answers.yml", "__pycache__"}
@@ -90,4 +90,4 @@ def test_copier_writes_its_answers_and_builds_the_manifest(tmp_path):
     assert (destination / "src/sum_7_7/dbt/target/manifest.json").is_file()
     # copier keeps an answer as typed: no template in it is rendered.
     assert (destination / "README.md").read_text().startswith("# Sum {{ 7 * 7 }}\n")
-    assert 'CATEGORIES = ["north", "south"]' in (destination / "src/sum_7_7/partitions.py").read_text()
+    assert module_constant(destination / "src/sum_7_7/partitions.py", "CATEGORIES") == ["north", "south"]

@@ -9,6 +9,7 @@ from conftest import (
     ANSWER_SETS,
     SUITE_ANSWER_SETS,
     assert_every_file_parses,
+    module_constant,
     run_cookiecutter,
     run_project_suite,
 )
@@ -20,6 +21,9 @@ EXPECTED_FILES = [
     "dagster.yaml",
     ".env.example",
     ".gitignore",
+    ".sqlfluff",
+    ".pre-commit-config.yaml",
+    ".github/workflows/ci.yml",
     "scripts/backfill.py",
     "scripts/summary.py",
     "tests/conftest.py",
@@ -72,11 +76,11 @@ def test_renders_the_whole_tree(rendered, name):
 
 def test_answers_reach_the_generated_code(rendered):
     project = rendered("regions")
-    partitions = (project / "src/regional_sales/partitions.py").read_text()
-    assert 'CATEGORIES = ["north", "south-east", "WEST_2"]' in partitions
-    assert 'DAILY_START_DATE = "2023-12-28"' in partitions
-    assert 'WEEKLY_START_DATE = "2024-01-01"' in partitions  # the first Monday on or after
-    assert 'DEFAULT_DUCKDB_PATH = "warehouse/sales.duckdb"' in (project / "src/regional_sales/project.py").read_text()
+    partitions = project / "src/regional_sales/partitions.py"
+    assert module_constant(partitions, "CATEGORIES") == ["north", "south-east", "WEST_2"]
+    assert module_constant(partitions, "DAILY_START_DATE") == "2023-12-28"
+    assert module_constant(partitions, "WEEKLY_START_DATE") == "2024-01-01"  # the first Monday on or after
+    assert module_constant(project / "src/regional_sales/project.py", "DEFAULT_DUCKDB_PATH") == "warehouse/sales.duckdb"
 
 
 def test_a_name_stays_text(rendered):

@@ -9,7 +9,7 @@ Usage: python scripts/backfill.py [START END]     e.g. 2024-01-01 2024-01-14
 
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, WEEKLY_START_DATE
 
@@ -44,7 +44,7 @@ def main(args: list[str]) -> None:
         sys.exit(f"START: {start} is before the first daily partition, {DAILY_START_DATE}.")
     if end < start:
         sys.exit(f"END: {end} is before START {start}.")
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     if end >= today:
         sys.exit(f"END: {end} has no partition yet; the last daily partition is {today - timedelta(days=1)}.")
     materialize(DAILY_ASSETS, start, end)

@@ -11,7 +11,11 @@ from {{ cookiecutter.project_slug }}.partitions import (
     weekly_partitions,
 )
 
-ANSWERED_CATEGORIES = [{% for c in cookiecutter.category_values.split(',') %}{{ c.strip() | tojson }}, {% endfor %}]
+ANSWERED_CATEGORIES = [
+{%- for c in cookiecutter.category_values.split(',') %}
+    {{ c.strip() | tojson }},
+{%- endfor %}
+]
 FIRST_DAY = date.fromisoformat({{ cookiecutter.daily_start_date | tojson }})
 FIRST_WEEK = date.fromisoformat({{ cookiecutter.weekly_start_date | tojson }})
 NOW = datetime.combine(FIRST_WEEK + timedelta(weeks=3), time(12))
@@ -47,4 +51,3 @@ def test_a_week_depends_on_its_seven_days_of_the_same_category():
     ).partitions_subset.get_partition_keys()
     expected = {f"{category}|{FIRST_WEEK + timedelta(days=offset)}" for offset in range(7)}
     assert set(upstream) == expected
-

@@ -51,7 +51,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", rows=SMALLER_ROWS).success
         assert pipeline.run(WEEKLY_ASSETS, f"{FIRST}|{WEEK}").success
         smaller = {
-            name: pipeline.query(f"select count(*) from {name} where category = ? and start_time::date = ?", [FIRST, DAYS[0]])[0][0]
+            name: pipeline.query(
+                f"select count(*) from {name} where category = ? and start_time::date = ?", [FIRST, DAYS[0]]
+            )[0][0]
             for name in ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
         }
         incremental = pipeline.dbt_tables()
@@ -99,7 +101,7 @@ def test_weekly_mart_is_the_aggregate_of_the_raw_data(scenario: Scenario):
     )
     assert len(actual) == len(RUN_CATEGORIES)
     assert [row[:3] for row in actual] == [row[:3] for row in expected]
-    for got, want in zip(actual, expected):
+    for got, want in zip(actual, expected, strict=True):
         assert got[3:] == pytest.approx(want[3:])
     assert all(row[1] == datetime.combine(WEEK, datetime.min.time()) for row in actual)
     assert all(row[2] == 7 * DEFAULT_ROWS_PER_PARTITION for row in actual)

@@ -14,7 +14,5 @@ def test_a_missing_manifest_is_built_on_first_load(tmp_path):
     manifest = copy / "dbt" / "target" / "manifest.json"
     assert not manifest.exists()
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src"), "DUCKDB_DATABASE": str(tmp_path / "db.duckdb")}
-    subprocess.run(
-        [sys.executable, "-c", f"import {PACKAGE_DIR.name}.project"], cwd=tmp_path, env=env, check=True
-    )
+    subprocess.run([sys.executable, "-c", f"import {PACKAGE_DIR.name}.project"], cwd=tmp_path, env=env, check=True)
     assert manifest.is_file()

@@ -68,9 +68,7 @@ cross join range($rows) as r(row_number)
 WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (select unnest($categories::varchar[]))"
 
 
-def write_raw_rows(
-    warehouse: DuckDBWarehouse, table: str, window: PartitionWindow, step: timedelta, rows: int
-) -> int:
+def write_raw_rows(warehouse: DuckDBWarehouse, table: str, window: PartitionWindow, step: timedelta, rows: int) -> int:
     """Replace the window's rows in raw.<table> in one transaction; return rows written."""
     params = {
         "start": window.start,

@@ -5,7 +5,11 @@ from datetime import datetime
 
 import dagster as dg
 
-CATEGORIES = [{% for c in cookiecutter.category_values.split(',') %}{{ c.strip() | tojson }}{% if not loop.last %}, {% endif %}{% endfor %}]
+CATEGORIES = [
+{%- for c in cookiecutter.category_values.split(',') %}
+    {{ c.strip() | tojson }},
+{%- endfor %}
+]
 DAILY_START_DATE = {{ cookiecutter.daily_start_date | tojson }}
 # Always a Monday: weeks run Monday to Sunday, as DuckDB's date_trunc('week', ...) does.
 WEEKLY_START_DATE = {{ cookiecutter.weekly_start_date | tojson }}
@@ -26,9 +30,7 @@ daily_partitions = dg.MultiPartitionsDefinition(
 
 weekly_partitions = dg.MultiPartitionsDefinition(
     {
-        TIME_DIMENSION: dg.WeeklyPartitionsDefinition(
-            start_date=WEEKLY_START_DATE, day_offset=MONDAY
-        ),
+        TIME_DIMENSION: dg.WeeklyPartitionsDefinition(start_date=WEEKLY_START_DATE, day_offset=MONDAY),
         CATEGORY_DIMENSION: category_partitions,
     }
 )
@@ -37,12 +39,8 @@ weekly_partitions = dg.MultiPartitionsDefinition(
 # multi-partitions definitions is the identity mapping, which would match no day at all.
 daily_to_weekly = dg.MultiPartitionMapping(
     {
-        TIME_DIMENSION: dg.DimensionPartitionMapping(
-            TIME_DIMENSION, dg.TimeWindowPartitionMapping()
-        ),
-        CATEGORY_DIMENSION: dg.DimensionPartitionMapping(
-            CATEGORY_DIMENSION, dg.IdentityPartitionMapping()
-        ),
+        TIME_DIMENSION: dg.DimensionPartitionMapping(TIME_DIMENSION, dg.TimeWindowPartitionMapping()),
+        CATEGORY_DIMENSION: dg.DimensionPartitionMapping(CATEGORY_DIMENSION, dg.IdentityPartitionMapping()),
     }
 )
 

@@ -17,9 +17,7 @@ WEEKLY_TAG = "weekly"
 class CustomizedDagsterDbtTranslator(DagsterDbtTranslator):
     """dbt sources are the raw Dagster assets of the same name; models run on automation."""
 
-    def get_asset_spec(
-        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
-    ) -> dg.AssetSpec:
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":

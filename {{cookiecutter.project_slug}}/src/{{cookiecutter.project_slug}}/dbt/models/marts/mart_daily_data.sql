@@ -16,4 +16,4 @@ final as (
 )
 
 select * from final
-{% endraw %}
+{%- endraw %}

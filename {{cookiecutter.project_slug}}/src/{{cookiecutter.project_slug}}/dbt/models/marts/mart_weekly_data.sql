@@ -40,4 +40,4 @@ final as (
 )
 
 select * from final
-{% endraw %}
+{%- endraw %}

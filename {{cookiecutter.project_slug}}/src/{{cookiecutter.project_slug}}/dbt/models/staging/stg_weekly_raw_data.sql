@@ -15,4 +15,4 @@ staged as (
 )
 
 select * from staged
-{% endraw %}
+{%- endraw %}
