@@ -1,8 +1,10 @@
 """Materialize every asset for the days START..END (inclusive), all categories.
 
 Days go in one run (daily assets), then the weeks that lie wholly inside the range in a
-second run (weekly assets), both through `dagster asset materialize`, so dagster.yaml
-(pool limit, retries) applies. Without dates: the first two weeks of daily partitions.
+second run (weekly assets), both through `dagster asset materialize`, so dagster.yaml's
+pool limit applies. These runs execute in this process and are not retried by the
+daemon: rerun the same range after a failure (reruns are safe). Without dates: the first
+two weeks of daily partitions.
 
 Usage: python scripts/backfill.py [START END]     e.g. 2024-01-01 2024-01-14
 """

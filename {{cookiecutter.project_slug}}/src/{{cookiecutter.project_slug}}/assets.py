@@ -4,6 +4,7 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -16,8 +17,8 @@ from .partitions import (
     single_run,
     weekly_partitions,
 )
-from .project import dbt_project
-from .resources import DUCKDB_POOL, DuckDBWarehouse
+from .project import DUCKDB_ENV_VAR, dbt_project
+from .resources import DUCKDB_POOL, DuckDBWarehouse, exclusive_access
 from .translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 
 RAW_SCHEMA = "raw"
@@ -133,7 +134,8 @@ translator = CustomizedDagsterDbtTranslator()
 def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """One `dbt build` of the selected models for the run's window and categories."""
     dbt_vars = partition_window(context).as_dbt_vars()
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    with exclusive_access(Path(os.environ[DUCKDB_ENV_VAR])):
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
 def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
