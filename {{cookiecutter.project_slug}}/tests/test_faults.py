@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from conftest import Pipeline
 from test_concurrency import (
@@ -141,6 +142,14 @@ def test_a_failed_run_is_retried_by_the_daemon(tmp_path: Path, monkeypatch: pyte
     ]
 
 
+def opens(path: Path) -> bool:
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.IOException:
+        return False
+    return True
+
+
 def dbt_build_processes(process: Process) -> list[tuple[int, str]]:
     return [(pid, args) for pid, args in process.group() if "dbt" in args and " build" in args]
 
@@ -168,8 +177,11 @@ def test_a_run_killed_during_dbt_is_repaired_by_a_rerun(tmp_path: Path, monkeypa
 
         assert killed.popen.returncode == -signal.SIGKILL
 
-        # Nothing holds the DuckDB file: it opens at once and shows the half-finished run, whose
-        # raw data and first dbt model were written (and committed) before the kill.
+        # Nothing holds the DuckDB file once the killed processes are gone (the kernel drops
+        # their lock as they are reaped, which can trail `ps` by a moment under load).
+        poll(lambda: opens(pipeline.path), 30, "the killed run's DuckDB lock to go", killed)
+        # The file shows the half-finished run, whose raw data and first dbt model were
+        # written (and committed) before the kill.
         window_rows = len(days) * len(CATEGORIES) * DEFAULT_ROWS_PER_PARTITION
         for table in ["raw.daily_raw_data", "stg_daily_raw_data"]:
             assert query(pipeline.path, f"select count(*) from {table}") == [(window_rows,)], table
