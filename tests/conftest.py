@@ -92,12 +92,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_project_suite(project: Path, *, slow: bool = True) -> None:
+def run_project_suite(project: Path) -> None:
     """`make test` inside a rendered project: a new .venv from its pyproject.toml, then its
-    tests (without the slow multi-run ones when `slow` is false)."""
-    pytest_args = [] if slow else ["PYTEST_ARGS=-m 'not slow'"]
+    tests but the slow multi-run ones (test_tooling.py runs those, as the project's CI does)."""
     result = subprocess.run(
-        ["make", "test", f"UV={uv_executable()}", *pytest_args],
+        ["make", "test", f"UV={uv_executable()}"],
         cwd=project,
         env=clean_env(),
         capture_output=True,

@@ -108,5 +108,5 @@ def test_cookiecutter_renders_jinja_given_on_its_command_line(tmp_path, cookiecu
 @pytest.mark.project_suite
 @pytest.mark.parametrize("name", SUITE_ANSWER_SETS)
 def test_rendered_project_passes_its_own_tests(rendered, name):
-    # The slow multi-run tests do not depend on the answers: the default project runs them.
-    run_project_suite(rendered(name), slow=name == "defaults")
+    # The slow multi-run tests do not depend on the answers: test_tooling.py runs them once.
+    run_project_suite(rendered(name))

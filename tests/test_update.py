@@ -130,7 +130,7 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
     assert module_constant(partitions, "DAILY_START_DATE") == "2023-12-25"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v1.1.0"
-    run_project_suite(project, slow=False)
+    run_project_suite(project)
 
 
 def test_conflicting_edits_get_markers_or_rej_files(template, tmp_path):

@@ -7,11 +7,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_dbt import DbtCliResource
 
 from {{ cookiecutter.project_slug }} import assets
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, dbt_project
-from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse
+from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
 
 ALL_ASSETS = dg.load_assets_from_modules([assets])
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
@@ -37,7 +36,7 @@ class Pipeline:
         self.monkeypatch.setenv(DUCKDB_ENV_VAR, str(path))
         self.resources = {
             "warehouse": DuckDBWarehouse(path=str(path)),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
         }
 
     def run(
