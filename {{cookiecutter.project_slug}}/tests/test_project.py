@@ -5,9 +5,12 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR
 
 
+@pytest.mark.slow  # a new process that imports dagster-dbt and runs `dbt parse`: about 15 s
 def test_a_missing_manifest_is_built_on_first_load(tmp_path):
     copy = tmp_path / "src" / PACKAGE_DIR.name
     shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
