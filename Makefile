@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export COOKIECUTTER_CONFIG := $(CURDIR)/.cache/cookiecutter.yaml
 DEMO_DIR := demo
 
-.PHONY: help test demo clean
+.PHONY: help test lint docs demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,15 @@ $(COOKIECUTTER_CONFIG):
 
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
 	$(UV) run pytest
+
+PYTHON_DIRS := hooks tests bench docs
+
+lint: .venv ## Check the template's own Python (ruff check, ruff format --check)
+	$(UV) run ruff check $(PYTHON_DIRS)
+	$(UV) run ruff format --check $(PYTHON_DIRS)
+
+docs: .venv ## Write docs/prompts.md from cookiecutter.json, copier.yml and the answer rules
+	$(UV) run python docs/generate_prompts.py
 
 demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project into demo/, run its first two weeks, summarise
 	rm -rf $(DEMO_DIR)

@@ -13,6 +13,26 @@ from datetime import date
 # The answers as JSON, read when the hook runs: a value can never become code here.
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
+# What each answer must be, a sentence per prompt. docs/prompts.md is generated from these
+# (docs/generate_prompts.py); tests/test_docs.py fails when a prompt has none.
+RULES = {
+    "project_name": "Any text on one line, not empty.",
+    "project_slug": (
+        "A lowercase Python identifier, not a keyword, and not the name of a package the project "
+        "imports (`dagster`, `dagster_dbt`, `dbt`, `duckdb`, `pytest`, `tests`)."
+    ),
+    "category_values": (
+        "One or more names, comma-separated (copier also takes a YAML list). Each starts with a "
+        "letter or digit and holds only letters, digits, spaces, `_`, `-` and `.`; no name twice."
+    ),
+    "daily_start_date": "A real calendar date, `YYYY-MM-DD`.",
+    "weekly_start_date": "A Monday, `YYYY-MM-DD`, not before `daily_start_date`.",
+    "duckdb_path": (
+        "A file path, relative to the project root or absolute, not ending in `/`; no quotes, "
+        "braces, `%`, backslashes, line breaks or surrounding spaces."
+    ),
+}
+
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CATEGORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]*[A-Za-z0-9_.-])?")
 # Package names that the generated code imports: a project named like one would shadow it.

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.project_slug}}" / "assets.py"
@@ -34,6 +33,7 @@ START = datetime(2024, 1, 1)  # a Monday
 DAYS = 7
 CATEGORIES = ["A", "B"]
 ROWS = 500  # per (day, category)
+
 
 def write_window(con: duckdb.DuckDBPyConnection, start: datetime, days: int, categories: list[str], rows: int) -> int:
     """What the daily_raw_data asset does for one run: replace the window, count it."""

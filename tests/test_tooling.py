@@ -28,9 +28,7 @@ class Project:
         uv = Path(uv_executable())
         # The workflow calls `uv` by name; the Makefile reads UV from the environment.
         path = f"{uv.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        self.env = clean_env(
-            UV=str(uv), PATH=path, PRE_COMMIT_HOME=str(home / "pre-commit")
-        )
+        self.env = clean_env(UV=str(uv), PATH=path, PRE_COMMIT_HOME=str(home / "pre-commit"))
         self.env.pop("DAGSTER_HOME", None)
         self.done: dict[tuple, subprocess.CompletedProcess] = {}
 
