@@ -21,19 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import clean_env, uv_executable
+from conftest import clean_env, module_constant, uv_executable
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-ASSETS = [
-    "daily_raw_data",
-    "weekly_raw_data",
-    "stg_daily_raw_data",
-    "stg_weekly_raw_data",
-    "mart_daily_data",
-    "mart_weekly_data",
-    "post_processing_daily",
-    "post_processing_weekly",
-]
 # The lineage of docs/architecture.md: one arrow per (upstream, downstream) pair.
 EDGES = 7
 DAILY_CHAIN = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
@@ -321,15 +311,18 @@ def wait_for_run(ui: DagsterUI, run_id: str) -> str:
 
 
 @pytest.mark.project_suite
-def test_asset_graph_lineage_and_a_partition_run_in_the_browser(dagster_ui, browser, tmp_path):
+def test_asset_graph_lineage_and_a_partition_run_in_the_browser(project, dagster_ui, browser, tmp_path):
     ui = dagster_ui
+    # The eight assets, as the rendered project's own definitions test lists them.
+    assets = sorted(module_constant(project / "tests" / "test_definitions.py", "EXPECTED_ASSETS"))
     page = open_page(browser)
 
     # Every asset is a node of the graph, with one edge per dependency.
     graph = asset_graph(page, ui.base_url)
-    for asset in ASSETS:
+    assert len(assets) == 8
+    for asset in assets:
         expect(graph.get_by_text(asset, exact=True)).to_be_visible()
-    expect(graph.locator("foreignObject")).to_have_count(len(ASSETS))
+    expect(graph.locator("foreignObject")).to_have_count(len(assets))
     expect(graph.locator("path[marker-end]")).to_have_count(EDGES)
 
     # The asset page lists the lineage: a week's mart reads both staging models.
@@ -361,7 +354,7 @@ def test_asset_graph_lineage_and_a_partition_run_in_the_browser(dagster_ui, brow
 
     # A picture of the graph after the run, for the docs when asked for.
     graph = asset_graph(page, ui.base_url)
-    expect(graph.get_by_text(ASSETS[-1], exact=True)).to_be_visible()
+    expect(graph.get_by_text(assets[-1], exact=True)).to_be_visible()
     screenshot = DOCS_SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "asset-graph.png"
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot))

@@ -11,11 +11,16 @@ import pytest
 from {{ cookiecutter.project_slug }} import assets
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, dbt_project
 from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
+from {{ cookiecutter.project_slug }}.translator import DAILY_TAG, WEEKLY_TAG
 
 ALL_ASSETS = dg.load_assets_from_modules([assets])
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
-DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
+DBT_TABLES_BY_TAG = {
+    DAILY_TAG: ["stg_daily_raw_data", "mart_daily_data"],
+    WEEKLY_TAG: ["stg_weekly_raw_data", "mart_weekly_data"],
+}
+DBT_TABLES = [table for tables in DBT_TABLES_BY_TAG.values() for table in tables]
 # What Dagster sets on a single-run backfill of a partition range.
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -65,16 +70,17 @@ class Pipeline:
     def dbt_tables(self) -> dict[str, list[tuple]]:
         return {name: self.table(name) for name in DBT_TABLES}
 
-    def full_refresh_copy(self, folder: Path) -> dict[str, list[tuple]]:
-        """Rebuild every dbt model from scratch over a copy of the raw data; return the tables."""
+    def full_refresh_copy(self, folder: Path, tag: str | None = None) -> dict[str, list[tuple]]:
+        """Rebuild the dbt models (those tagged `tag`, or all) from scratch over a copy of the
+        raw data; return their tables."""
         copy = folder / "full_refresh.duckdb"
         shutil.copy(self.path, copy)
         original = self.path
         self.use(copy)
         try:
-            dbt = self.resources["dbt"]
-            dbt.cli(["build", "--full-refresh"], target_path=Path(folder) / "target").wait()
-            return self.dbt_tables()
+            select = ["--select", f"tag:{tag}"] if tag else []
+            self.resources["dbt"].cli(["build", "--full-refresh", *select], target_path=folder / "target").wait()
+            return {name: self.table(name) for name in (DBT_TABLES_BY_TAG[tag] if tag else DBT_TABLES)}
         finally:
             self.use(original)
 

@@ -8,7 +8,6 @@
 """
 
 import json
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import Pipeline
+from conftest import DBT_TABLES_BY_TAG, Pipeline
 from test_concurrency import (
     BIN,
     DAGSTER,
@@ -47,7 +46,6 @@ WILL_RETRY_TAG = "dagster/will_retry"
 TAG_GRACE = 15  # seconds for the retry decision to follow a run failure
 RETRY_TIMEOUT = 300  # seconds, from starting the daemon to the retry's end
 POLL = 0.5  # seconds
-DAILY_DBT_TABLES = ["stg_daily_raw_data", "mart_daily_data"]
 
 
 def poll(condition, timeout: float, what: str, *processes: Process):
@@ -206,20 +204,6 @@ def test_a_run_killed_during_dbt_is_repaired_by_a_rerun(tmp_path: Path, monkeypa
             rerun.kill()
 
     assert_daily_tables_hold(pipeline.path, days)
-    incremental = {name: pipeline.table(name) for name in DAILY_DBT_TABLES}
-    assert incremental == daily_full_refresh_copy(pipeline, tmp_path / "refresh")
-
-
-def daily_full_refresh_copy(pipeline: Pipeline, folder: Path) -> dict[str, list[tuple]]:
-    """Pipeline.full_refresh_copy for the daily models only (the weekly raw table was never made)."""
-    folder.mkdir()
-    copy = folder / "full_refresh.duckdb"
-    shutil.copy(pipeline.path, copy)
-    original = pipeline.path
-    pipeline.use(copy)
-    try:
-        dbt = pipeline.resources["dbt"]
-        dbt.cli(["build", "--full-refresh", "--select", f"tag:{DAILY_TAG}"], target_path=folder / "target").wait()
-        return {name: pipeline.table(name) for name in DAILY_DBT_TABLES}
-    finally:
-        pipeline.use(original)
+    incremental = {name: pipeline.table(name) for name in DBT_TABLES_BY_TAG[DAILY_TAG]}
+    # The weekly raw table was never made: rebuild the daily models only.
+    assert incremental == pipeline.full_refresh_copy(tmp_path, tag=DAILY_TAG)

@@ -11,11 +11,8 @@ from {{ cookiecutter.project_slug }}.partitions import (
     weekly_partitions,
 )
 
-ANSWERED_CATEGORIES = [
-{%- for c in cookiecutter.category_values.split(',') %}
-    {{ c.strip() | tojson }},
-{%- endfor %}
-]
+# The answer as it was typed, split here in Python (partitions.py is written out by the template).
+ANSWERED_CATEGORIES = [category.strip() for category in {{ cookiecutter.category_values | tojson }}.split(",")]
 FIRST_DAY = date.fromisoformat({{ cookiecutter.daily_start_date | tojson }})
 FIRST_WEEK = date.fromisoformat({{ cookiecutter.weekly_start_date | tojson }})
 NOW = datetime.combine(FIRST_WEEK + timedelta(weeks=3), time(12))

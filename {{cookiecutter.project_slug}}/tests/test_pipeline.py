@@ -1,15 +1,19 @@
 """Real runs through Dagster and dbt on a DuckDB file: the data contract and incremental rules."""
 
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import dagster as dg
+import duckdb
 import pytest
 from conftest import DAILY_ASSETS, DBT_TABLES, WEEKLY_ASSETS, Pipeline
 
 from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, PartitionWindow
+from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, dbt_project
+from {{ cookiecutter.project_slug }}.resources import ProjectDbtCliResource
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
 DAYS = [WEEK + timedelta(days=offset) for offset in range(7)]
@@ -125,3 +129,28 @@ def test_a_smaller_rerun_leaves_no_stale_rows(scenario: Scenario):
 def test_incremental_tables_equal_a_full_refresh(scenario: Scenario):
     assert all(scenario.incremental.values())
     assert scenario.incremental == scenario.full_refresh
+
+
+@pytest.mark.slow  # two dbt processes
+def test_a_runs_dbt_tests_read_its_window_only(pipeline: Pipeline, tmp_path, monkeypatch):
+    """macros/test_window.sql: with a run's vars, dbt tests check the run's window, so their
+    cost follows the window; dbt run by hand, without vars, still tests every row."""
+    assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", f"{FIRST}|{DAYS[1]}").success
+    with duckdb.connect(str(pipeline.path)) as con:  # a row without id on the second day only
+        con.execute(
+            "insert into mart_daily_data by name select * replace (null as id) from mart_daily_data "
+            "where start_time::date = ? limit 1",
+            [DAYS[1]],
+        )
+    monkeypatch.setenv(DUCKDB_ENV_VAR, str(pipeline.path))
+    dbt = ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    first_day = datetime.combine(DAYS[0], datetime.min.time())
+    window = PartitionWindow(first_day, first_day + timedelta(days=1), (FIRST,)).as_dbt_vars()
+
+    def test(*args: str) -> bool:
+        command = ["test", "--select", "mart_daily_data", *args]
+        return dbt.cli(command, target_path=tmp_path / "target", raise_on_error=False).wait().is_successful()
+
+    assert test("--vars", json.dumps(window))
+    assert not test()
+
