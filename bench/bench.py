@@ -605,7 +605,7 @@ def main() -> None:
 
     save()
     if "tests" not in args.skip:
-        # 5c. The project's own test suite, as a user runs it (make test: dbt parse, then pytest).
+        # 5c. The project's own test suite, as a user runs it: make test (all but the slow tests).
         print("5c. The generated project's tests (make test):")
         env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
         env.update(extra_env)
@@ -774,7 +774,7 @@ def build_report(info: dict, m: dict, args: argparse.Namespace) -> str:
     if tests:
         row(
             "5",
-            "Generated project's tests (make test: dbt parse + pytest)",
+            "Generated project's tests (make test: all but the slow ones)",
             fmt_s(tests["wall"]),
             fmt_s(tests["cpu"]),
             f"<= {TARGETS['tests']:.0f} s",
