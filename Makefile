@@ -23,8 +23,11 @@ $(COOKIECUTTER_CONFIG):
 	@mkdir -p $(@D)
 	@printf 'cookiecutters_dir: "%s"\nreplay_dir: "%s"\n' "$(CURDIR)/.cache/cookiecutters" "$(CURDIR)/.cache/replay" > $@
 
+# --compile-bytecode: .pyc files written once at install, so every process that imports
+# dbt or dagster (the post-generation dbt parse among them) starts faster where
+# PYTHONDONTWRITEBYTECODE is set (see the rendered project's Makefile).
 .venv: pyproject.toml | $(UV)
-	$(UV) sync
+	$(UV) sync --compile-bytecode
 	@touch .venv
 
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
