@@ -496,7 +496,8 @@ def main() -> None:
         measures["generation"] = [asdict(m) for m in [first, *others]]
         print("Project venv (uv sync --compile-bytecode, as make install; not a target):")
         env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
-        measures["uv_sync"] = asdict(measure("uv_sync", [uv, "sync", "--quiet", "--compile-bytecode"], root, env, work / "logs"))
+        sync = [uv, "sync", "--quiet", "--compile-bytecode"]
+        measures["uv_sync"] = asdict(measure("uv_sync", sync, root, env, work / "logs"))
     project = Project(root, work, args.rows, uv, extra_env)
     info["versions"] = versions(project.python)
 
