@@ -11,8 +11,9 @@ from {{ cookiecutter.project_slug }}.partitions import (
     weekly_partitions,
 )
 
-# The answer as it was typed, split here in Python (partitions.py is written out by the template).
-ANSWERED_CATEGORIES = [category.strip() for category in {{ cookiecutter.category_values | tojson }}.split(",")]
+# The answer as one comma-separated string, split here in Python (the template writes
+# partitions.py's list out item by item).
+ANSWERED_CATEGORIES = {{ cookiecutter.category_values.split(',') | map('trim') | join(',') | tojson }}.split(",")
 FIRST_DAY = date.fromisoformat({{ cookiecutter.daily_start_date | tojson }})
 FIRST_WEEK = date.fromisoformat({{ cookiecutter.weekly_start_date | tojson }})
 NOW = datetime.combine(FIRST_WEEK + timedelta(weeks=3), time(12))
