@@ -1,5 +1,63 @@
-"""Resources: the DuckDB warehouse the Python assets write to, and the dbt CLI."""
+"""Resources: the {% if cookiecutter.warehouse == "postgres" %}PostgreSQL{% else %}DuckDB{% endif %} warehouse the Python assets write to, and the dbt CLI."""
 
+{% if cookiecutter.warehouse == "postgres" -%}
+import importlib.metadata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+
+import dagster as dg
+import psycopg2  # the driver dbt-postgres and dagster-postgres use too
+from dagster_dbt import DbtCliResource
+from packaging import version  # a dependency of dagster-dbt
+
+from .project import DBT_EXECUTABLE, dbt_project, postgres_settings
+
+# PostgreSQL takes many writers at once: no pool, so runs and their steps go in parallel.
+# Writers of one table take turns inside the database instead (see sql.py and the dbt
+# macro lock_for_write).
+WAREHOUSE_POOL = None
+# dbt builds its models in this schema (profiles.yml); unqualified names resolve there.
+MODELS_SCHEMA = "main"
+
+
+class PostgresConnection:
+    """A psycopg2 connection in autocommit mode, with the calls the assets make on DuckDB's:
+    `execute(sql, params)` returns a cursor to fetch from; `begin()`/`commit()` frame a transaction."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, sql: str, params: dict | None = None):
+        cursor = self.connection.cursor()
+        cursor.execute(sql, params)
+        return cursor
+
+    def begin(self) -> None:
+        self.execute("begin")
+
+    def commit(self) -> None:
+        self.execute("commit")
+
+
+class PostgresWarehouse(dg.ConfigurableResource):
+    """The PostgreSQL database of POSTGRES_* (project.py); each `connect()` is one short-lived connection.
+
+    The settings are read from the environment when connecting, never stored in the
+    resource's config, so no password shows in the Dagster UI.
+    """
+
+    @contextmanager
+    def connect(self) -> Iterator[PostgresConnection]:
+        connection = psycopg2.connect(**postgres_settings(), options=f"-c search_path={MODELS_SCHEMA}")
+        connection.autocommit = True
+        try:
+            yield PostgresConnection(connection)
+        finally:
+            connection.close()
+
+
+{% else -%}
 import fcntl
 import importlib.metadata
 import os
@@ -18,6 +76,7 @@ from .project import DBT_EXECUTABLE, DUCKDB_PATH, dbt_project
 # DuckDB lets one process write a file at a time. Every step that opens the file runs in
 # this pool, which dagster.yaml limits to one step at a time across all runs.
 DUCKDB_POOL = "duckdb"
+WAREHOUSE_POOL = DUCKDB_POOL
 # DuckDB keeps up to 80% of RAM by default; past this limit it spills to disk instead.
 # dbt's profiles.yml reads the same variable.
 MEMORY_LIMIT_ENV_VAR = "DUCKDB_MEMORY_LIMIT"
@@ -57,6 +116,7 @@ class DuckDBWarehouse(dg.ConfigurableResource):
                 connection.close()
 
 
+{% endif -%}
 class ProjectDbtCliResource(DbtCliResource):
     """The dbt CLI resource, without two start-up costs per dbt command that this project never uses.
 
@@ -77,6 +137,10 @@ class ProjectDbtCliResource(DbtCliResource):
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
+{%- if cookiecutter.warehouse == "postgres" %}
+        "warehouse": PostgresWarehouse(),
+{%- else %}
         "warehouse": DuckDBWarehouse(path=str(DUCKDB_PATH)),
+{%- endif %}
         "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     }
