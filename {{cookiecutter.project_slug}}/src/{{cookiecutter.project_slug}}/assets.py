@@ -4,9 +4,9 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
-{% if cookiecutter.warehouse == "duckdb" -%}
+{%- if cookiecutter.warehouse == "duckdb" %}
 from pathlib import Path
-{% endif -%}
+{%- endif %}
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -19,12 +19,11 @@ from .partitions import (
     single_run,
     weekly_partitions,
 )
-{% if cookiecutter.warehouse == "postgres" -%}
 from .project import dbt_project
+{% if cookiecutter.warehouse == "postgres" -%}
 from .resources import WAREHOUSE_POOL
 from .resources import PostgresWarehouse as Warehouse
 {% else -%}
-from .project import DUCKDB_ENV_VAR, dbt_project
 from .resources import WAREHOUSE_POOL, exclusive_access
 from .resources import DuckDBWarehouse as Warehouse
 {% endif -%}
@@ -121,13 +120,15 @@ def weekly_raw_data(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
 translator = CustomizedDagsterDbtTranslator()
 
 
-def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator:
     """One `dbt build` of the selected models for the run's window and categories."""
     dbt_vars = partition_window(context).as_dbt_vars()
 {%- if cookiecutter.warehouse == "postgres" %}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    models = [key.path[-1] for key in context.selected_asset_keys]
+    with warehouse.lock_while_missing(models):
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 {%- else %}
-    with exclusive_access(Path(os.environ[DUCKDB_ENV_VAR])):
+    with exclusive_access(Path(warehouse.path)):
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 {%- endif %}
 
@@ -144,8 +145,8 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
         backfill_policy=single_run,
         pool=WAREHOUSE_POOL,
     )
-    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_dbt(context, dbt)
+    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        yield from run_dbt(context, dbt, warehouse)
 
     return models
 

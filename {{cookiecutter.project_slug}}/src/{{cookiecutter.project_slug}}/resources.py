@@ -47,14 +47,37 @@ class PostgresWarehouse(dg.ConfigurableResource):
     resource's config, so no password shows in the Dagster UI.
     """
 
+    # Where unqualified table names resolve: the schema dbt builds its models in.
+    models_schema: str = MODELS_SCHEMA
+
     @contextmanager
     def connect(self) -> Iterator[PostgresConnection]:
-        connection = psycopg2.connect(**postgres_settings(), options=f"-c search_path={MODELS_SCHEMA}")
+        connection = psycopg2.connect(**postgres_settings(), options=f"-c search_path={self.models_schema}")
         connection.autocommit = True
         try:
             yield PostgresConnection(connection)
         finally:
             connection.close()
+
+    @contextmanager
+    def lock_while_missing(self, tables: Sequence[str]) -> Iterator[None]:
+        """Hold an advisory lock while any of `tables` (dbt models) does not exist yet.
+
+        dbt decides to create a table, rather than add to it, when its run starts; two
+        first runs at once would both create it, and one would fail. So runs that find a
+        model missing build one after the other (the later one then finds the table);
+        once every model exists, nothing is locked and runs go in parallel.
+        """
+        with self.connect() as con:
+            (missing,) = con.execute(
+                "select %(count)s - count(*) from information_schema.tables "
+                "where table_schema = %(schema)s and table_name = any(%(tables)s)",
+                {"count": len(tables), "schema": self.models_schema, "tables": list(tables)},
+            ).fetchone()
+            if missing:
+                # Held by this session until it ends: the connection closes after dbt.
+                con.execute("select pg_advisory_lock(hashtext(%(key)s))", {"key": f"{self.models_schema} first build"})
+            yield
 
 
 {% else -%}
