@@ -44,6 +44,13 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "daily_start_date": "2024-02-29",
         "duckdb_path": "/var/tmp/leap/leap.duckdb",
     },
+    # Its suite needs a PostgreSQL server: tests/test_postgres.py runs it.
+    "postgres": {
+        "project_name": "Shared warehouse",
+        "category_values": "east,west",
+        "daily_start_date": "2024-03-04",
+        "warehouse": "postgres",
+    },
 }
 # The answer sets whose rendered projects also run their own test suite (slow).
 SUITE_ANSWER_SETS = ["defaults", "regions", "quoted_name"]
