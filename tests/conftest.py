@@ -176,9 +176,10 @@ def run_cookiecutter(output: Path, config: Path, answers: dict[str, str]) -> sub
 # their own databases in it); otherwise the session starts a throwaway server from the
 # PostgreSQL binaries (Debian's `postgresql` package; .ci/run installs it) on a free
 # loopback port, with its data in a temporary folder, and stops it at the end.
-POSTGRES_BIN_DIRS = [Path(os.environ.get("TEST_POSTGRES_BIN", "/nonexistent")), *sorted(
-    Path("/usr/lib/postgresql").glob("*/bin"), reverse=True
-)]
+POSTGRES_BIN_DIRS = [
+    Path(os.environ.get("TEST_POSTGRES_BIN", "/nonexistent")),
+    *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True),
+]
 SERVER_START_TIMEOUT = 60  # seconds
 
 

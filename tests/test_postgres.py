@@ -127,7 +127,8 @@ def test_a_shared_instance_runs_a_backfill_queued_by_another_process(
 
     logs = {name: tmp_path / f"{name}.log" for name in ("code-server", "daemon")}
     commands = {
-        "code-server": [str(venv / "dagster"), "code-server", "start", "-m", MODULE, "-h", "127.0.0.1", "-p", str(port)],
+        "code-server": [str(venv / "dagster"), "code-server", "start", "-m", MODULE, "-h", "127.0.0.1"]
+        + ["-p", str(port)],
         "daemon": [str(venv / "dagster-daemon"), "run", "-w", str(home / "workspace.yaml")],
     }
     processes = {}
@@ -171,7 +172,8 @@ def test_a_shared_instance_runs_a_backfill_queued_by_another_process(
             # Each run waited in the queue, which the daemon serves, and ran in a process of its own.
             for run in runs:
                 assert instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_ENQUEUED), run.run_id
-                messages = [e.user_message for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)]
+                events = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+                messages = [event.user_message for event in events]
                 pids = {int(m.split("(pid: ")[1].split(")")[0]) for m in messages if "(pid: " in m}
                 assert len(pids) == 1 and asking.pid not in pids, messages
     finally:
@@ -191,7 +193,8 @@ def test_a_shared_instance_runs_a_backfill_queued_by_another_process(
         with connection.cursor() as cursor:
             for table in DAILY_TABLES:
                 cursor.execute(
-                    f"select category, cast(start_time as date), count(*), count(distinct id) from {table} group by 1, 2"
+                    "select category, cast(start_time as date), count(*), count(distinct id) "
+                    f"from {table} group by 1, 2"
                 )
                 counts = {(category, day): (rows, ids) for category, day, rows, ids in cursor.fetchall()}
                 expected = {(c, d): (ROWS_PER_PARTITION, ROWS_PER_PARTITION) for c in categories for d in days}
