@@ -8,9 +8,10 @@ import pytest
 from conftest import clean_env
 
 # A value on the same line; a reference to an environment variable (dbt's env_var, Dagster's
-# `env:` on the next line, a shell's $NAME or $(command)) is not a value.
+# `env:` on the next line, a shell's $NAME or $(command)) is not a value, nor a switch (true/false).
 SECRET_ASSIGNMENT = re.compile(
-    r"(password|passwd|secret|token|api[_-]?key)\s*[:=][ \t]*(?!'\{\{ env_var\(|\$)\S", re.IGNORECASE
+    r"(password|passwd|secret|token|api[_-]?key)\s*[:=][ \t]*(?!'\{\{ env_var\(|\$|(?:true|false)\b)\S",
+    re.IGNORECASE,
 )
 NEVER_COMMITTED = [
     ".env",

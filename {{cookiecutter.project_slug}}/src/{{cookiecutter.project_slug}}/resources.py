@@ -22,8 +22,8 @@ MODELS_SCHEMA = "main"
 
 
 class PostgresConnection:
-    """A psycopg2 connection in autocommit mode, with the calls the assets make on DuckDB's:
-    `execute(sql, params)` returns a cursor to fetch from; `begin()`/`commit()` frame a transaction."""
+    """A psycopg2 connection in autocommit mode, with the calls the asset code makes on either
+    engine: `execute(sql, params)` returns a cursor to fetch from; `begin()`/`commit()` frame a transaction."""
 
     def __init__(self, connection):
         self.connection = connection
