@@ -23,6 +23,9 @@ import shutil
 import signal
 import subprocess
 import sys
+{%- if cookiecutter.warehouse == "postgres" %}
+import threading
+{%- endif %}
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,11 +34,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import new_warehouse, query, warehouse_env
+from conftest import {% if cookiecutter.warehouse == "postgres" %}WAREHOUSE_ENV_VAR, {% endif %}new_warehouse, query, warehouse_env
 
 from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
+{%- if cookiecutter.warehouse == "postgres" %}
+from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse
+{%- endif %}
 
 # Real processes, several pipeline runs each: part of the slow tests.
 pytestmark = pytest.mark.slow
@@ -221,6 +227,50 @@ def test_parallel_runs_share_the_database(tmp_path: Path, monkeypatch: pytest.Mo
         assert blocked == []
 
     assert_daily_tables_hold(warehouse, days)
+
+
+def waiting_for_advisory_lock(database: str) -> int:
+    """Sessions of `database` that wait for an advisory lock."""
+    sql = (
+        "select count(*) from pg_stat_activity where datname = current_database() "
+        "and wait_event_type = 'Lock' and wait_event = 'advisory'"
+    )
+    return query(database, sql)[0][0]
+
+
+def enter_in_thread(warehouse: PostgresWarehouse, models: list[str], entered: list[str]) -> threading.Thread:
+    def enter() -> None:
+        with warehouse.lock_while_missing(models):
+            entered.append("second")
+
+    thread = threading.Thread(target=enter, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """dbt decides to create a table when its run starts: while a model is missing, a second
+    build waits for the first (lock_while_missing); once it exists, builds do not wait."""
+    database = new_warehouse(tmp_path, "warehouse")
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, database)
+    warehouse, models, entered = PostgresWarehouse(), ["stg_daily_raw_data"], []
+    with warehouse.lock_while_missing(models):
+        second = enter_in_thread(warehouse, models, entered)
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not waiting_for_advisory_lock(database):
+            assert second.is_alive() and time.monotonic() < deadline, "The second build did not wait"
+            time.sleep(0.2)
+        assert entered == []
+    second.join(RUN_TIMEOUT)
+    assert entered == ["second"]
+
+    with warehouse.connect() as con:
+        con.execute("create schema if not exists main; create table main.stg_daily_raw_data (id varchar)")
+    entered.clear()
+    with warehouse.lock_while_missing(models):
+        second = enter_in_thread(warehouse, models, entered)
+        second.join(RUN_TIMEOUT)
+        assert entered == ["second"], "A build waited although every model exists"
 {% else -%}
 def test_parallel_runs_queue_for_the_one_duckdb_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     warehouse = new_warehouse(tmp_path, "warehouse")
