@@ -29,15 +29,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, {% if cookiecutter.warehouse == "postgres" %}datetime, {% endif %}timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from conftest import {% if cookiecutter.warehouse == "postgres" %}WAREHOUSE_ENV_VAR, {% endif %}new_warehouse, query, warehouse_env
 
+{% if cookiecutter.warehouse == "postgres" -%}
+from {{ cookiecutter.project_slug }}.assets import (
+    DEFAULT_ROWS_PER_PARTITION,
+    FAULT_ENV_VAR,
+    ROWS_ENV_VAR,
+    write_raw_rows,
+)
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, PartitionWindow
+{% else -%}
 from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
+{% endif -%}
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
 {%- if cookiecutter.warehouse == "postgres" %}
 from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse
@@ -238,6 +248,42 @@ def waiting_for_advisory_lock(database: str) -> int:
     return query(database, sql)[0][0]
 
 
+def in_thread(function) -> threading.Thread:
+    thread = threading.Thread(target=function, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_until_waiting(database: str, thread: threading.Thread, what: str) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not waiting_for_advisory_lock(database):
+        assert thread.is_alive() and time.monotonic() < deadline, f"{what} did not wait"
+        time.sleep(0.2)
+
+
+def test_writers_of_one_table_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A raw asset replaces its window while holding the table's write lock (the one dbt's
+    lock_for_write takes for a model), so two runs of the same window cannot interleave."""
+    database = new_warehouse(tmp_path, "warehouse")
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, database)
+    warehouse, written = PostgresWarehouse(), []
+    start = datetime.fromisoformat(DAILY_START_DATE)
+    window = PartitionWindow(start=start, end=start + timedelta(days=1), categories=(CATEGORIES[0],))
+
+    def write() -> None:
+        written.append(write_raw_rows(warehouse, "daily_raw_data", window, timedelta(days=1), 2))
+
+    with warehouse.connect() as con:
+        con.begin()
+        con.execute("select pg_advisory_xact_lock(hashtext('raw.daily_raw_data'))")
+        writer = in_thread(write)
+        wait_until_waiting(database, writer, "The writer")
+        assert written == []
+        con.commit()
+    writer.join(RUN_TIMEOUT)
+    assert written == [2]
+
+
 def enter_in_thread(warehouse: PostgresWarehouse, models: list[str], entered: list[str]) -> threading.Thread:
     def enter() -> None:
         with warehouse.lock_while_missing(models):
@@ -256,10 +302,7 @@ def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeyp
     warehouse, models, entered = PostgresWarehouse(), ["stg_daily_raw_data"], []
     with warehouse.lock_while_missing(models):
         second = enter_in_thread(warehouse, models, entered)
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while not waiting_for_advisory_lock(database):
-            assert second.is_alive() and time.monotonic() < deadline, "The second build did not wait"
-            time.sleep(0.2)
+        wait_until_waiting(database, second, "The second build")
         assert entered == []
     second.join(RUN_TIMEOUT)
     assert entered == ["second"]
