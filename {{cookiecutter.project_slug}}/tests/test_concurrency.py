@@ -262,8 +262,8 @@ def wait_until_waiting(database: str, thread: threading.Thread, what: str) -> No
 
 
 def test_writers_of_one_table_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A raw asset replaces its window while holding the table's write lock (the one dbt's
-    lock_for_write takes for a model), so two runs of the same window cannot interleave."""
+    """A raw asset replaces its window while holding the table's write lock (as dbt's
+    lock_for_write does for a model), so two runs of the same window cannot interleave."""
     database = new_warehouse(tmp_path, "warehouse")
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, database)
     warehouse, written = PostgresWarehouse(), []
