@@ -585,8 +585,8 @@ def main() -> None:
         cmd = [
             str(project.python),
             str(FLOOR_SCRIPT),
-            "--assets",
-            str(root / "src" / SLUG / "assets.py"),
+            "--sql",
+            str(root / "src" / SLUG / "sql.py"),
             "--db",
             str(floor_db),
             "--start",

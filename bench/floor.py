@@ -1,11 +1,11 @@
 """The floor: the pipeline's work as plain DuckDB SQL in one Python process.
 
-Raw rows are made with the very statements of the project's assets.py (read from the file,
+Raw rows are made with the very statements of the project's sql.py (read from the file,
 not imported, so neither Dagster nor dbt is loaded); staging, marts and summaries are the
 dbt models and summary queries written out as CREATE TABLE AS SELECT over the whole range.
 `--checks` also runs the equivalent of the dbt tests (unique, not null, accepted values).
 
-Usage: python bench/floor.py --assets <project>/src/<slug>/assets.py --db floor.duckdb \
+Usage: python bench/floor.py --sql <project>/src/<slug>/sql.py --db floor.duckdb \
            --start 2024-01-01 --days 365 --categories A,B,C,D --rows 10000 [--json out.json]
 """
 
@@ -21,17 +21,17 @@ from pathlib import Path
 import duckdb
 
 
-def sql_constants(assets: Path, names: tuple[str, ...] = ("RAW_TABLE_DDL", "RAW_ROWS_SQL", "WINDOW_FILTER")) -> dict:
-    """String constants assigned at the top level of assets.py."""
+def sql_constants(source: str, names: tuple[str, ...] = ("RAW_TABLE_DDL", "RAW_ROWS_SQL", "WINDOW_FILTER")) -> dict:
+    """String constants assigned at the top level of a rendered DuckDB project's sql.py (its source)."""
     found = {}
-    for node in ast.parse(assets.read_text()).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if name in names and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                 found[name] = node.value.value
     missing = set(names) - set(found)
     if missing:
-        raise SystemExit(f"{assets} no longer defines {sorted(missing)} as plain strings; update bench/floor.py.")
+        raise SystemExit(f"sql.py no longer defines {sorted(missing)} as plain strings; update bench/floor.py.")
     return found
 
 
@@ -123,7 +123,7 @@ def run_checks(con, categories) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assets", type=Path, required=True)
+    parser.add_argument("--sql", type=Path, required=True, help="the rendered project's sql.py")
     parser.add_argument("--db", default=":memory:")
     parser.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1))
     parser.add_argument("--days", type=int, default=365)
@@ -134,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t_start = time.perf_counter()
-    sql = sql_constants(args.assets)
+    sql = sql_constants(args.sql.read_text())
     categories = args.categories.split(",")
     start = datetime.combine(args.start, datetime.min.time())
     end = start + timedelta(days=args.days)

@@ -27,9 +27,13 @@ RULES = {
     ),
     "daily_start_date": "A real calendar date, `YYYY-MM-DD`.",
     "weekly_start_date": "A Monday, `YYYY-MM-DD`, not before `daily_start_date`.",
+    "warehouse": (
+        "`duckdb` (one local DuckDB file) or `postgres` (a PostgreSQL server, from the "
+        "`POSTGRES_*` environment variables at run time)."
+    ),
     "duckdb_path": (
         "A file path, relative to the project root or absolute, not ending in `/`; no quotes, "
-        "braces, `%`, backslashes, line breaks or surrounding spaces."
+        "braces, `%`, backslashes, line breaks or surrounding spaces. Used with `duckdb` only."
     ),
 }
 
@@ -38,6 +42,7 @@ CATEGORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]*[A-Za-z0-9_.-])?")
 # Package names that the generated code imports: a project named like one would shadow it.
 IMPORTED_PACKAGES = {"dagster", "dagster_dbt", "dbt", "duckdb", "pytest", "tests"}
 UNSAFE_PATH_CHARACTERS = set("\"'{}%\\\n\r\t")
+WAREHOUSES = ["duckdb", "postgres"]
 
 
 def check_project_name(value: str) -> list[str]:
@@ -103,6 +108,12 @@ def check_dates(daily_value: str, weekly_value: str) -> list[str]:
     return problems
 
 
+def check_warehouse(value: str) -> list[str]:
+    if value not in WAREHOUSES:
+        return [f"warehouse: '{value}' is not one of {', '.join(WAREHOUSES)}."]
+    return []
+
+
 def check_duckdb_path(value: str) -> list[str]:
     if not value.strip():
         return ["duckdb_path: must not be empty (e.g. data/warehouse.duckdb)."]
@@ -119,6 +130,7 @@ def problems(answers: dict) -> list[str]:
         *check_project_slug(answers["project_slug"]),
         *check_category_values(answers["category_values"]),
         *check_dates(answers["daily_start_date"], answers["weekly_start_date"]),
+        *check_warehouse(answers["warehouse"]),
         *check_duckdb_path(answers["duckdb_path"]),
     ]
 

@@ -2,9 +2,15 @@
 
 import ast
 import os
+import pwd
 import shutil
+import socket
 import subprocess
+import tempfile
+import time
 import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,6 +43,13 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "category_values": "x1,Y-2,z.3",
         "daily_start_date": "2024-02-29",
         "duckdb_path": "/var/tmp/leap/leap.duckdb",
+    },
+    # Its suite needs a PostgreSQL server: tests/test_postgres.py runs it.
+    "postgres": {
+        "project_name": "Shared warehouse",
+        "category_values": "east,west",
+        "daily_start_date": "2024-03-04",
+        "warehouse": "postgres",
     },
 }
 # The answer sets whose rendered projects also run their own test suite (slow).
@@ -85,20 +98,28 @@ def uv_executable() -> str:
     return uv
 
 
+# What points a rendered project at a database or an instance: never inherited from the
+# shell running this suite, only given on purpose (PostgresServer.env).
+PROJECT_SETTINGS = {"VIRTUAL_ENV", "DUCKDB_DATABASE", "PYTHONPATH", "DAGSTER_HOME"} | {
+    f"{prefix}_{name}" for prefix in ("POSTGRES", "DAGSTER_PG") for name in ("HOST", "PORT", "USER", "PASSWORD", "DB")
+}
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a rendered project: this suite's venv and DuckDB path left out."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DUCKDB_DATABASE", "PYTHONPATH"}}
+    """The environment for a rendered project: this suite's venv, DuckDB path and database settings left out."""
+    env = {k: v for k, v in os.environ.items() if k not in PROJECT_SETTINGS}
     env.update(extra)
     return env
 
 
-def run_project_suite(project: Path) -> None:
+def run_project_suite(project: Path, target: str = "test", **env: str) -> None:
     """`make test` inside a rendered project: a new .venv from its pyproject.toml, then its
-    tests but the slow multi-run ones (test_tooling.py runs those, as the project's CI does)."""
+    tests but the slow multi-run ones (test_tooling.py runs those, as the project's CI does).
+    `target` names another make target (test-slow); `env` adds settings (a database)."""
     result = subprocess.run(
-        ["make", "test", f"UV={uv_executable()}"],
+        ["make", target, f"UV={uv_executable()}"],
         cwd=project,
-        env=clean_env(),
+        env=clean_env(**env),
         capture_output=True,
         text=True,
         check=False,
@@ -147,3 +168,127 @@ def run_cookiecutter(output: Path, config: Path, answers: dict[str, str]) -> sub
     command = ["cookiecutter", "--no-input", "--config-file", str(config), "--output-dir", str(output), str(TEMPLATE)]
     command += [f"{key}={value}" for key, value in answers.items()]
     return subprocess.run(command, capture_output=True, text=True, env=clean_env(), check=False)
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+# Tests of projects rendered with warehouse=postgres need a server. One given by
+# TEST_POSTGRES_HOST/PORT/USER/PASSWORD is used when it answers (the tests create and drop
+# their own databases in it); otherwise the session starts a throwaway server from the
+# PostgreSQL binaries (Debian's `postgresql` package; .ci/run installs it) on a free
+# loopback port, with its data in a temporary folder, and stops it at the end.
+POSTGRES_BIN_DIRS = [
+    Path(os.environ.get("TEST_POSTGRES_BIN", "/nonexistent")),
+    *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True),
+]
+SERVER_START_TIMEOUT = 60  # seconds
+
+
+@dataclass
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    password: str
+    admin_database: str = "postgres"
+
+    def env(self, prefix: str = "POSTGRES", database: str | None = None) -> dict[str, str]:
+        """Connection settings as a rendered project reads them (POSTGRES_*) or its shared instance (DAGSTER_PG_*)."""
+        return {
+            f"{prefix}_HOST": self.host,
+            f"{prefix}_PORT": str(self.port),
+            f"{prefix}_USER": self.user,
+            f"{prefix}_PASSWORD": self.password,
+            f"{prefix}_DB": database or self.admin_database,
+        }
+
+    def connect(self, database: str | None = None):
+        import psycopg2  # with dagster-postgres, in the dev dependencies
+
+        connection = psycopg2.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=database or self.admin_database,
+            connect_timeout=5,
+        )
+        connection.autocommit = True
+        return connection
+
+    def answers(self) -> bool:
+        try:
+            self.connect().close()
+        except Exception:  # noqa: BLE001 - any failure means: not this server
+            return False
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_binaries() -> Path | None:
+    return next((folder for folder in POSTGRES_BIN_DIRS if (folder / "initdb").is_file()), None)
+
+
+def as_server_user(command: list[str]) -> list[str]:
+    """initdb and postgres refuse to run as root: as root, run them as the `postgres` user."""
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    given = os.environ.get("TEST_POSTGRES_HOST")
+    if given:
+        server = PostgresServer(
+            host=given,
+            port=int(os.environ.get("TEST_POSTGRES_PORT", "5432")),
+            user=os.environ.get("TEST_POSTGRES_USER", "postgres"),
+            password=os.environ.get("TEST_POSTGRES_PASSWORD", ""),
+        )
+        if not server.answers():
+            pytest.fail(f"TEST_POSTGRES_HOST is set, but no PostgreSQL server answers at {given}:{server.port}.")
+        yield server
+        return
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("No PostgreSQL server binaries (initdb) here: apt-get install postgresql (.ci/run does).")
+    # Not under pytest's tmp_path: its parents are private to root, and the server runs as `postgres`.
+    folder = Path(tempfile.mkdtemp(prefix="template-tests-postgres-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        for path in (folder, sockets):
+            os.chown(path, account.pw_uid, account.pw_gid)
+    run = {"capture_output": True, "text": True, "check": False}
+    init = subprocess.run(
+        as_server_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+        **run,
+    )
+    if init.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail(f"initdb failed:\n{init.stdout}\n{init.stderr}")
+    port = free_port()
+    # A throwaway server: durability settings off, for speed.
+    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    ctl = [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options]
+    start = subprocess.run(as_server_user([*ctl, "-w", "-t", str(SERVER_START_TIMEOUT), "start"]), **run)
+    server = PostgresServer(host="127.0.0.1", port=port, user="postgres", password="")
+    try:
+        if start.returncode != 0:
+            log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
+            pytest.fail(f"The PostgreSQL server did not start:\n{start.stdout}\n{start.stderr}\n{log[-3000:]}")
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not server.answers():
+            if time.monotonic() > deadline:
+                pytest.fail("The PostgreSQL server started but does not answer on 127.0.0.1.")
+            time.sleep(0.5)
+        yield server
+    finally:
+        subprocess.run(as_server_user([*ctl[:3], "-m", "immediate", "stop"]), **run)
+        shutil.rmtree(folder, ignore_errors=True)

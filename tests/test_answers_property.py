@@ -40,6 +40,8 @@ COOKIECUTTER_ENV = jinja2.Environment()
 
 
 def cookiecutter_default(name: str, answers: dict) -> str:
+    if isinstance(COOKIECUTTER[name], list):  # a choice: its first item
+        return COOKIECUTTER[name][0]
     return COOKIECUTTER_ENV.from_string(COOKIECUTTER[name]).render(cookiecutter=answers)
 
 
@@ -87,6 +89,8 @@ def answer_sets(draw) -> dict:
     answers["daily_start_date"] = draw(DATE_TEXT)
     weekly_default = cookiecutter_default("weekly_start_date", answers)
     answers["weekly_start_date"] = draw(st.one_of(st.just(weekly_default), DATE_TEXT))
+    # Outside the choices only for the checks: the engines refuse it before they run.
+    answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres", "mysql"]))
     answers["duckdb_path"] = draw(PATHS)
     return answers
 
@@ -102,6 +106,7 @@ def accepted_answer_sets(draw) -> dict:
     answers["category_values"] = ", ".join(draw(st.lists(VALID_CATEGORY, min_size=1, max_size=4, unique=True)))
     answers["daily_start_date"] = draw(DAYS).isoformat()
     answers["weekly_start_date"] = cookiecutter_default("weekly_start_date", answers)
+    answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres"]))
     answers["duckdb_path"] = draw(st.sampled_from(["data/w.duckdb", "/var/tmp/x/w.duckdb"]))
     return answers
 

@@ -91,6 +91,53 @@ def test_copier_rejects_with_the_same_message(case, tmp_path):
     assert not destination.exists()
 
 
+# A choice outside its list is refused by each engine itself, before the template's checks
+# run, with the engine's own message (and its own traceback): nothing is written.
+UNKNOWN_WAREHOUSE = {"warehouse": "mysql"}
+ENGINE_MESSAGES = {
+    "cookiecutter": "mysql provided for choice variable warehouse, but the choices are ['duckdb', 'postgres'].",
+    "copier": "Invalid choice for 'warehouse': 'mysql' is not in ['duckdb', 'postgres']",
+}
+
+
+def template_frames(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.strip().startswith('File "') and "/hooks/" in line]
+
+
+def test_cookiecutter_refuses_an_unknown_warehouse(tmp_path, cookiecutter_config):
+    output = tmp_path / "out"
+    result = run_cookiecutter(output, cookiecutter_config, UNKNOWN_WAREHOUSE)
+    assert result.returncode != 0
+    assert ENGINE_MESSAGES["cookiecutter"] in result.stderr
+    assert not template_frames(result.stdout + result.stderr)
+    assert list(output.iterdir()) == []
+
+
+def test_copier_refuses_an_unknown_warehouse(tmp_path):
+    destination = tmp_path / "project"
+    result = run_copier(destination, UNKNOWN_WAREHOUSE)
+    assert result.returncode != 0
+    assert ENGINE_MESSAGES["copier"] in result.stderr
+    assert not template_frames(result.stdout + result.stderr)
+    assert not destination.exists()
+
+
+def test_the_template_checks_the_warehouse_too():
+    """Answers that reach the hook without the engine's check (a replay file, a script calling
+    it) meet the same rule, with the message copier.yml's validator gives."""
+    import importlib.util
+
+    from conftest import TEMPLATE
+
+    spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks" / "pre_gen_project.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    assert hook.check_warehouse("mysql") == ["warehouse: 'mysql' is not one of duckdb, postgres."]
+    assert hook.check_warehouse("postgres") == []
+    validator = (TEMPLATE / "copier.yml").read_text().split("warehouse:", 1)[1]
+    assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres." in validator
+
+
 def test_every_problem_is_listed_at_once(tmp_path, cookiecutter_config):
     answers = {"project_slug": "class", "category_values": "A,A", "weekly_start_date": "2024-01-09"}
     result = run_cookiecutter(tmp_path / "out", cookiecutter_config, answers)

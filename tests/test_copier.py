@@ -38,10 +38,24 @@ def test_same_help_texts():
     assert {name: question["help"] for name, question in copier_questions().items()} == prompts
 
 
+def cookiecutter_default(value):
+    """A list in cookiecutter.json is a choice, whose first item is the default."""
+    return value[0] if isinstance(value, list) else value
+
+
 def test_same_defaults():
-    expected = {name: normalized_default(default) for name, default in cookiecutter_questions().items()}
+    expected = {
+        name: normalized_default(cookiecutter_default(value)) for name, value in cookiecutter_questions().items()
+    }
     actual = {name: normalized_default(question["default"]) for name, question in copier_questions().items()}
     assert actual == expected
+
+
+def test_same_choices():
+    choices = {name: value for name, value in cookiecutter_questions().items() if isinstance(value, list)}
+    assert choices == {"warehouse": ["duckdb", "postgres"]}
+    copier = {name: question["choices"] for name, question in copier_questions().items() if "choices" in question}
+    assert copier == choices
 
 
 def test_every_question_has_a_validator():

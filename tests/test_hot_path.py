@@ -5,10 +5,10 @@ how long a round takes, so a slowdown shows in its table (and in `--benchmark-co
 against a saved run, `--benchmark-autosave`), while the test never fails on a slow or busy
 machine.
 
-It reads RAW_TABLE_DDL, RAW_ROWS_SQL and WINDOW_FILTER from the template's assets.py (the
-file has no template syntax, and it is parsed, not imported, so neither Dagster nor dbt is
-needed) and the transformations from bench/floor.py, the benchmark's plain-DuckDB floor: it
-fails as soon as the two drift apart.
+It reads RAW_TABLE_DDL, RAW_ROWS_SQL and WINDOW_FILTER from the template's sql.py, rendered
+with Jinja for a DuckDB project and parsed, not imported (neither Dagster nor dbt is
+needed), and the transformations from bench/floor.py, the benchmark's plain-DuckDB floor:
+it fails as soon as the two drift apart.
 
     uv run pytest tests/test_hot_path.py
 """
@@ -20,15 +20,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import jinja2
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.project_slug}}" / "assets.py"
+SQL_MODULE = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.project_slug}}" / "sql.py"
 
 spec = importlib.util.spec_from_file_location("bench_floor", ROOT / "bench" / "floor.py")
 floor = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(floor)
 
-SQL = floor.sql_constants(ASSETS)
+SQL = floor.sql_constants(jinja2.Template(SQL_MODULE.read_text()).render(cookiecutter={"warehouse": "duckdb"}))
 START = datetime(2024, 1, 1)  # a Monday
 DAYS = 7
 CATEGORIES = ["A", "B"]

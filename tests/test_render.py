@@ -1,6 +1,7 @@
 """cookiecutter renders a complete, parseable project for every answer set."""
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -26,6 +27,12 @@ EXPECTED_FILES = [
     ".github/workflows/ci.yml",
     "scripts/backfill.py",
     "scripts/summary.py",
+    "Dockerfile",
+    ".dockerignore",
+    "docs/deploy.md",
+    "deploy/dagster.yaml",
+    "deploy/workspace.yaml",
+    "deploy/helm-values.yaml",
     "tests/conftest.py",
     "tests/test_definitions.py",
     "tests/test_pipeline.py",
@@ -38,8 +45,10 @@ EXPECTED_FILES = [
     "src/{slug}/jobs.py",
     "src/{slug}/translator.py",
     "src/{slug}/automation.py",
+    "src/{slug}/sql.py",
     "src/{slug}/dbt/dbt_project.yml",
     "src/{slug}/dbt/profiles.yml",
+    "src/{slug}/dbt/macros/cross_engine.sql",
     "src/{slug}/dbt/models/sources.yml",
     "src/{slug}/dbt/models/staging/stg_daily_raw_data.sql",
     "src/{slug}/dbt/models/staging/stg_weekly_raw_data.sql",
@@ -81,6 +90,48 @@ def test_answers_reach_the_generated_code(rendered):
     assert module_constant(partitions, "DAILY_START_DATE") == "2023-12-28"
     assert module_constant(partitions, "WEEKLY_START_DATE") == "2024-01-01"  # the first Monday on or after
     assert module_constant(project / "src/regional_sales/project.py", "DEFAULT_DUCKDB_PATH") == "warehouse/sales.duckdb"
+
+
+def dependencies(project: Path) -> set[str]:
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    return {re.split(r"[<>=~ ]", requirement)[0] for requirement in pyproject["project"]["dependencies"]}
+
+
+def test_each_warehouse_brings_only_its_engine(rendered):
+    duck, postgres = rendered("defaults"), rendered("postgres")
+    assert {"dbt-duckdb", "duckdb"} <= dependencies(duck)
+    assert not {"dbt-postgres", "psycopg2-binary"} & dependencies(duck)
+    assert {"dbt-postgres", "psycopg2-binary"} <= dependencies(postgres)
+    assert not {"dbt-duckdb", "duckdb"} & dependencies(postgres)
+    # Both can use a shared instance on PostgreSQL (deploy/dagster.yaml).
+    assert "dagster-postgres" in dependencies(duck) & dependencies(postgres)
+
+    assert "type: duckdb" in (duck / "src/dagster_dbt_pipeline/dbt/profiles.yml").read_text()
+    assert "type: postgres" in (postgres / "src/shared_warehouse/dbt/profiles.yml").read_text()
+    # The pool that lets one DuckDB writer in at a time, only where DuckDB is.
+    assert "default_limit: 1" in (duck / "dagster.yaml").read_text()
+    assert "default_limit" not in (postgres / "dagster.yaml").read_text()
+    assert module_constant(duck / "src/dagster_dbt_pipeline/resources.py", "DUCKDB_POOL") == "duckdb"
+    assert "\nWAREHOUSE_POOL = DUCKDB_POOL\n" in (duck / "src/dagster_dbt_pipeline/resources.py").read_text()
+    assert module_constant(postgres / "src/shared_warehouse/resources.py", "WAREHOUSE_POOL") is None
+    # No DuckDB in the code, tests and scripts of a PostgreSQL project (but in the macros
+    # that dispatch on the engine, the same file for both).
+    for folder in ("src", "tests", "scripts"):
+        for path in (postgres / folder).rglob("*"):
+            skipped = {"target", "logs", "__pycache__", "cross_engine.sql"}
+            if path.is_file() and not skipped & set(path.parts):
+                assert "duckdb" not in path.read_text().lower(), path
+
+
+def test_dbt_models_are_the_same_for_both_warehouses(rendered):
+    """SQL that differs between engines is in dispatched macros, not in copies of models."""
+    duck = rendered("defaults") / "src/dagster_dbt_pipeline/dbt/models"
+    postgres = rendered("postgres") / "src/shared_warehouse/dbt/models"
+    for model in duck.rglob("*.sql"):
+        assert model.read_text() == (postgres / model.relative_to(duck)).read_text(), model.name
+    macros = (duck.parent / "macros" / "cross_engine.sql").read_text()
+    for name in ("round_cents", "date_key", "lock_for_write"):
+        assert f"adapter.dispatch('{name}')" in macros and f"postgres__{name}" in macros, name
 
 
 def test_a_name_stays_text(rendered):

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import clean_env
 
-SECRET_ASSIGNMENT = re.compile(r"(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*\S", re.IGNORECASE)
+# A value on the same line; a reference to an environment variable (dbt's env_var, Dagster's
+# `env:` on the next line, a shell's $NAME or $(command)) is not a value, nor a switch (true/false).
+SECRET_ASSIGNMENT = re.compile(
+    r"(password|passwd|secret|token|api[_-]?key)\s*[:=][ \t]*(?!'\{\{ env_var\(|\$|(?:true|false)\b)\S",
+    re.IGNORECASE,
+)
 NEVER_COMMITTED = [
     ".env",
     "data/dagster_dbt_pipeline.duckdb",
@@ -19,9 +24,9 @@ NEVER_COMMITTED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def project(cookies_session) -> Path:
-    result = cookies_session.bake()
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def project(cookies_session, request) -> Path:
+    result = cookies_session.bake(extra_context={"warehouse": request.param})
     assert result.exit_code == 0, result.exception
     return Path(result.project_path)
 
@@ -34,8 +39,16 @@ def test_no_secret_is_written_into_any_file(project):
 
 def test_credentials_and_paths_come_from_the_environment(project):
     profiles = (project / "src/dagster_dbt_pipeline/dbt/profiles.yml").read_text()
-    assert 'env_var("DUCKDB_DATABASE"' in profiles
-    assert "DUCKDB_DATABASE=" in (project / ".env.example").read_text()
+    env_example = (project / ".env.example").read_text()
+    if "type: postgres" in profiles:
+        for name in ["POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"]:
+            assert f'env_var("{name}"' in profiles and f"\n# {name}=" in env_example, name
+    else:
+        assert 'env_var("DUCKDB_DATABASE"' in profiles
+        assert "DUCKDB_DATABASE=" in env_example
+    shared = (project / "deploy/dagster.yaml").read_text()
+    for name in ["DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"]:
+        assert f"env: {name}\n" in shared and f"# {name}=" in env_example, name
 
 
 @pytest.mark.parametrize("relative", NEVER_COMMITTED)

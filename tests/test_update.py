@@ -18,6 +18,7 @@ from conftest import TEMPLATE, clean_env, module_constant, run_project_suite
 UPDATE = "copier update --trust --defaults"
 UPDATE_WITH_ANSWERS = "copier update --trust --defaults --data category_values=A,B,C --data daily_start_date=2023-12-25"
 UPDATE_WITH_REJECTS = "copier update --trust --defaults --conflict rej"
+SWITCH_TO_POSTGRES = "copier update --trust --defaults --data warehouse=postgres"
 ADOPT = 'git add .copier-answers.yml && git commit -m "Adopt copier updates"'
 DOCUMENTED = [UPDATE, UPDATE_WITH_ANSWERS, UPDATE_WITH_REJECTS, ADOPT]
 
@@ -109,7 +110,7 @@ def test_documented_commands_are_these():
     doc = (TEMPLATE / "docs" / "updating.md").read_text()
     blocks = re.findall(r"```bash\n(.*?)```", doc, flags=re.S)
     documented = [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
-    assert documented == [UPDATE, UPDATE_WITH_ANSWERS, ADOPT, UPDATE, UPDATE_WITH_REJECTS]
+    assert documented == [UPDATE, UPDATE_WITH_ANSWERS, SWITCH_TO_POSTGRES, ADOPT, UPDATE, UPDATE_WITH_REJECTS]
 
 
 @pytest.mark.project_suite
@@ -131,6 +132,35 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v1.1.0"
     run_project_suite(project)
+
+
+def test_an_update_switches_a_duckdb_project_to_postgres(template, tmp_path):
+    project = copier_project(template, tmp_path / "project")
+    notes = "\n## Team notes\n\nOur own words.\n"
+    (project / "README.md").write_text((project / "README.md").read_text() + notes)
+    commit_all(project, "Our notes")
+
+    run(SWITCH_TO_POSTGRES, project)
+
+    fresh = tmp_path / "fresh"
+    run(
+        ["copier", "copy", "--trust", "--defaults", "--data", "warehouse=postgres", str(template.path), str(fresh)],
+        tmp_path,
+    )
+    assert (project / "README.md").read_text() == (fresh / "README.md").read_text() + notes
+    (project / "README.md").write_text((fresh / "README.md").read_text())
+    ignored = {".git", "target", "logs", ".copier-answers.yml", "__pycache__"}
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in root.rglob("*")
+            if path.is_file() and not ignored & set(path.relative_to(root).parts)
+        }
+
+    assert files(project) == files(fresh)
+    assert "type: postgres" in (project / "src/dagster_dbt_pipeline/dbt/profiles.yml").read_text()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["warehouse"] == "postgres"
 
 
 def test_conflicting_edits_get_markers_or_rej_files(template, tmp_path):

@@ -1,8 +1,11 @@
 """Materialize every asset for the days START..END (inclusive), all categories.
 
 Days go in one run (daily assets), then the weeks that lie wholly inside the range in a
-second run (weekly assets), both through `dagster asset materialize`, so dagster.yaml's
+second run (weekly assets), both through `dagster asset materialize`{% if cookiecutter.warehouse == "duckdb" %}, so dagster.yaml's
 pool limit applies. These runs execute in this process and are not retried by the
+{%- else %}. These runs
+execute in this process and are not retried by the
+{%- endif %}
 daemon: rerun the same range after a failure (reruns are safe). Without dates: the first
 two weeks of daily partitions.
 

@@ -1,8 +1,11 @@
-"""Print a short summary of every table in the project's DuckDB file."""
+"""Print a short summary of every table in the project's warehouse ({{ cookiecutter.warehouse }})."""
 
-import duckdb
-
+{% if cookiecutter.warehouse == "postgres" -%}
+from {{ cookiecutter.project_slug }}.project import postgres_settings
+{% else -%}
 from {{ cookiecutter.project_slug }}.project import DUCKDB_PATH
+{% endif -%}
+from {{ cookiecutter.project_slug }}.resources import build_resources
 
 TABLES = [
     "raw.daily_raw_data",
@@ -14,11 +17,21 @@ TABLES = [
     "reports.post_processing_daily",
     "reports.post_processing_weekly",
 ]
+WEEKLY_SQL = """
+    select category, cast(start_time as date) as week, daily_row_count, daily_value_sum, weekly_value
+    from main.mart_weekly_data order by week, category
+"""
+WEEKLY_ROWS_SHOWN = 50
 
 
 def main() -> None:
-    with duckdb.connect(str(DUCKDB_PATH), read_only=True) as con:
+    with build_resources()["warehouse"].connect() as con:
+{%- if cookiecutter.warehouse == "postgres" %}
+        settings = postgres_settings()
+        print(f"PostgreSQL database: {settings['dbname']} on {settings['host']}:{settings['port']}\n")
+{%- else %}
         print(f"DuckDB file: {DUCKDB_PATH}\n")
+{%- endif %}
         print(f"{'table':<32} {'rows':>8}  {'categories':>10}  first start_time -> last start_time")
         for table in TABLES:
             rows, categories, first, last = con.execute(
@@ -26,11 +39,9 @@ def main() -> None:
             ).fetchall()[0]
             print(f"{table:<32} {rows:>8}  {categories:>10}  {first} -> {last}")
         print("\nmain.mart_weekly_data:")
-        con.sql(
-            "select category, start_time::date as week, daily_row_count, "
-            "round(daily_value_sum, 2) as daily_value_sum, round(weekly_value, 2) as weekly_value "
-            "from main.mart_weekly_data order by week, category"
-        ).show(max_rows=50)
+        print(f"{'category':<12} {'week':<10} {'daily rows':>10} {'daily sum':>12} {'weekly value':>12}")
+        for category, week, rows, daily_sum, weekly in con.execute(WEEKLY_SQL).fetchall()[:WEEKLY_ROWS_SHOWN]:
+            print(f"{category:<12} {week!s:<10} {rows:>10} {daily_sum:>12.2f} {weekly:>12.2f}")
 
 
 if __name__ == "__main__":

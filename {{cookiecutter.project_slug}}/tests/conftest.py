@@ -1,5 +1,18 @@
-"""Shared test tools: a DuckDB file in a temp folder and real partition runs through Dagster."""
+"""Shared test tools: a {% if cookiecutter.warehouse == "postgres" %}PostgreSQL database made for the test{% else %}DuckDB file in a temp folder{% endif %} and real partition runs through Dagster."""
 
+{% if cookiecutter.warehouse == "postgres" -%}
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from {{ cookiecutter.project_slug }} import assets
+from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, POSTGRES_DB_ENV_VAR, dbt_project, postgres_settings
+from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse, ProjectDbtCliResource
+{% else -%}
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,38 +24,136 @@ import pytest
 from {{ cookiecutter.project_slug }} import assets
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, dbt_project
 from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
-from {{ cookiecutter.project_slug }}.translator import DAILY_TAG, WEEKLY_TAG
-
+{% endif %}
 ALL_ASSETS = dg.load_assets_from_modules([assets])
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
-DBT_TABLES_BY_TAG = {
-    DAILY_TAG: ["stg_daily_raw_data", "mart_daily_data"],
-    WEEKLY_TAG: ["stg_weekly_raw_data", "mart_weekly_data"],
-}
-DBT_TABLES = [table for tables in DBT_TABLES_BY_TAG.values() for table in tables]
+DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
 # What Dagster sets on a single-run backfill of a partition range.
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+{% if cookiecutter.warehouse == "postgres" -%}
+# information_schema's names of the data contract's column types.
+TIMESTAMP_TYPE, DOUBLE_TYPE = "timestamp without time zone", "double precision"
+# Every test database is made in the server of POSTGRES_* (the database named there is
+# only connected to, to create and drop the others) and dropped when the session ends.
+TEST_DATABASE_PREFIX = "test_{{ cookiecutter.project_slug }}_"
+WAREHOUSE_ENV_VAR = POSTGRES_DB_ENV_VAR
+_made_databases: list[str] = []
 
+
+def server_connection():
+    """An autocommit connection to the server of POSTGRES_*, in the database named there."""
+    try:
+        connection = psycopg2.connect(**postgres_settings(), connect_timeout=10)
+    except psycopg2.OperationalError as error:
+        pytest.exit(
+            "These tests need a PostgreSQL server: set POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, "
+            f"POSTGRES_PASSWORD and POSTGRES_DB (a database to connect to) for one. The connection failed: {error}",
+            returncode=1,
+        )
+    connection.autocommit = True
+    return connection
+
+
+def new_warehouse(folder: Path, name: str, template: str | None = None) -> str:
+    """A new, empty database (or a copy of `template`); dropped at the end of the session."""
+    database = f"{TEST_DATABASE_PREFIX}{name}_{uuid.uuid4().hex[:8]}"
+    connection = server_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'create database "{database}"' + (f' template "{template}"' if template else ""))
+    finally:
+        connection.close()
+    _made_databases.append(database)
+    return database
+
+
+def copy_warehouse(source: str, folder: Path, name: str) -> str:
+    return new_warehouse(folder, name, template=source)
+
+
+def warehouse_env(database: str) -> dict[str, str]:
+    """What a process needs to use `database`: the other POSTGRES_* variables are inherited."""
+    return {WAREHOUSE_ENV_VAR: database}
+
+
+def query(database: str, sql: str) -> list[tuple]:
+    connection = psycopg2.connect(**{**postgres_settings(), "dbname": database}, options="-c search_path=main")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_databases() -> Iterator[None]:
+    yield
+    if _made_databases:
+        connection = server_connection()
+        try:
+            with connection.cursor() as cursor:
+                for database in _made_databases:
+                    cursor.execute(f'drop database if exists "{database}" with (force)')
+        finally:
+            connection.close()
+
+
+def make_resources(location: str) -> dict:
+    return {
+        "warehouse": PostgresWarehouse(),
+        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    }
+{% else -%}
+# information_schema's names of the data contract's column types.
+TIMESTAMP_TYPE, DOUBLE_TYPE = "TIMESTAMP", "DOUBLE"
+WAREHOUSE_ENV_VAR = DUCKDB_ENV_VAR
+
+
+def new_warehouse(folder: Path, name: str) -> Path:
+    """A new DuckDB file (made on first use) in `folder`."""
+    return folder / f"{name}.duckdb"
+
+
+def copy_warehouse(source: Path, folder: Path, name: str) -> Path:
+    copy = folder / f"{name}.duckdb"
+    shutil.copy(source, copy)
+    return copy
+
+
+def warehouse_env(path: Path) -> dict[str, str]:
+    """What a process needs to use the DuckDB file at `path`."""
+    return {WAREHOUSE_ENV_VAR: str(path)}
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def make_resources(location: Path) -> dict:
+    return {
+        "warehouse": DuckDBWarehouse(path=str(location)),
+        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    }
+{% endif %}
 
 class Pipeline:
-    """Runs partitions of the real assets (real dbt) against one DuckDB file."""
+    """Runs partitions of the real assets (real dbt) against one warehouse ({{ cookiecutter.warehouse }})."""
 
-    def __init__(self, path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch):
-        self.path = path
+    def __init__(self, location, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch):
         self.instance = instance
         self.monkeypatch = monkeypatch
-        self.use(path)
+        self.use(location)
 
-    def use(self, path: Path) -> None:
-        """Point Python assets and dbt (through DUCKDB_DATABASE) at `path`."""
-        self.path = path
-        self.monkeypatch.setenv(DUCKDB_ENV_VAR, str(path))
-        self.resources = {
-            "warehouse": DuckDBWarehouse(path=str(path)),
-            "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
-        }
+    def use(self, location) -> None:
+        """Point Python assets and dbt (through {{ "POSTGRES_DB" if cookiecutter.warehouse == "postgres" else "DUCKDB_DATABASE" }}) at `location`."""
+        self.location = location
+        for name, value in warehouse_env(location).items():
+            self.monkeypatch.setenv(name, value)
+        self.resources = make_resources(location)
 
     def run(
         self, selection: list[str], first_key: str, last_key: str | None = None, rows: int | None = None
@@ -60,29 +171,39 @@ class Pipeline:
             tags={RANGE_START_TAG: first_key, RANGE_END_TAG: last_key or first_key},
         )
 
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
+    def query(self, sql: str) -> list[tuple]:
+        return query(self.location, sql)
 
     def table(self, name: str) -> list[tuple]:
-        return self.query(f"select * from {name} order by all")
+        """Every row of a table, sorted (the same on both engines)."""
+        return sorted(self.query(f"select * from {name}"))
+
+    def column_types(self, table: str) -> dict[str, str]:
+        schema, _, name = table.rpartition(".")
+        return dict(
+            self.query(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema = '{schema or 'main'}' and table_name = '{name}'"
+            )
+        )
 
     def dbt_tables(self) -> dict[str, list[tuple]]:
         return {name: self.table(name) for name in DBT_TABLES}
 
-    def full_refresh_copy(self, folder: Path, tag: str | None = None) -> dict[str, list[tuple]]:
-        """Rebuild the dbt models (those tagged `tag`, or all) from scratch over a copy of the
-        raw data; return their tables."""
-        copy = folder / "full_refresh.duckdb"
-        shutil.copy(self.path, copy)
-        original = self.path
-        self.use(copy)
+    def full_refresh_copy(self, folder: Path, select: str | None = None) -> dict[str, list[tuple]]:
+        """Rebuild the dbt models (all, or `select`) from scratch over a copy of the raw data; return them."""
+        original = self.location
+        self.use(copy_warehouse(original, folder, "full_refresh"))
         try:
-            select = ["--select", f"tag:{tag}"] if tag else []
-            self.resources["dbt"].cli(["build", "--full-refresh", *select], target_path=folder / "target").wait()
-            return {name: self.table(name) for name in (DBT_TABLES_BY_TAG[tag] if tag else DBT_TABLES)}
+            dbt = self.resources["dbt"]
+            command = ["build", "--full-refresh", *(["--select", select] if select else [])]
+            dbt.cli(command, target_path=Path(folder) / "target").wait()
+            return {name: self.table(name) for name in DBT_TABLES if not select or self.has_table(name)}
         finally:
             self.use(original)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.column_types(name))
 
 
 @pytest.fixture
@@ -93,4 +214,4 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture
 def pipeline(tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    return Pipeline(tmp_path / "warehouse.duckdb", instance, monkeypatch)
+    return Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)

@@ -1,3 +1,12 @@
+{% if cookiecutter.warehouse == "postgres" -%}
+"""Real processes, one Dagster instance, one PostgreSQL database: runs go in parallel.
+
+Several `dagster asset materialize` commands, started at the same moment as a user (or
+cron, or automation next to a backfill) would start them, share one DAGSTER_HOME with
+the project's dagster.yaml and one database, which is new: the runs also race to create
+its tables. Every run must succeed, every row must be there exactly once, and no step
+may have waited for a pool.
+{% else -%}
 """Real processes, one Dagster instance, one DuckDB file: the "duckdb" pool lets one step in at a time.
 
 Several `dagster asset materialize` commands, started at the same moment as a user (or
@@ -5,7 +14,7 @@ cron, or automation next to a backfill) would start them, share one DAGSTER_HOME
 the project's dagster.yaml and one DuckDB file. Every run must succeed (no DuckDB lock
 error), every row must be there exactly once, and the instance must show that the pool
 made a step of one run wait for the other run.
-
+{% endif %}
 The process helpers here are shared with test_faults.py.
 """
 
@@ -14,20 +23,35 @@ import shutil
 import signal
 import subprocess
 import sys
+{%- if cookiecutter.warehouse == "postgres" %}
+import threading
+{%- endif %}
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, {% if cookiecutter.warehouse == "postgres" %}datetime, {% endif %}timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
+from conftest import {% if cookiecutter.warehouse == "postgres" %}WAREHOUSE_ENV_VAR, {% endif %}new_warehouse, query, warehouse_env
 
+{% if cookiecutter.warehouse == "postgres" -%}
+from {{ cookiecutter.project_slug }}.assets import (
+    DEFAULT_ROWS_PER_PARTITION,
+    FAULT_ENV_VAR,
+    ROWS_ENV_VAR,
+    write_raw_rows,
+)
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, PartitionWindow
+{% else -%}
 from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
-from {{ cookiecutter.project_slug }}.project import DUCKDB_ENV_VAR, PROJECT_ROOT
-from {{ cookiecutter.project_slug }}.resources import DUCKDB_POOL
+{% endif -%}
+from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
+{%- if cookiecutter.warehouse == "postgres" %}
+from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse
+{%- endif %}
 
 # Real processes, several pipeline runs each: part of the slow tests.
 pytestmark = pytest.mark.slow
@@ -40,7 +64,7 @@ DAILY_SELECTION = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_proces
 DAILY_TABLES = ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
 # Generous bounds: a run takes seconds, but a loaded CI machine can be many times slower.
 RUN_TIMEOUT = 300  # seconds
-BLOCKED_BY_POOL = f"blocked by limit for pool {DUCKDB_POOL}"
+BLOCKED_BY_POOL = "blocked by limit for pool"
 PARALLEL_RUNS = 2
 
 
@@ -74,10 +98,10 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg
         yield instance
 
 
-def cli_env(duckdb_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a CLI process: DAGSTER_HOME (set by dagster_home), the DuckDB file."""
+def cli_env(warehouse, **extra: str) -> dict[str, str]:
+    """The environment of a CLI process: DAGSTER_HOME (set by dagster_home), the warehouse."""
     env = {k: v for k, v in os.environ.items() if k not in {FAULT_ENV_VAR, ROWS_ENV_VAR}}
-    env.update({DUCKDB_ENV_VAR: str(duckdb_path), "PYTHONUNBUFFERED": "1", **extra})
+    env.update({**warehouse_env(warehouse), "PYTHONUNBUFFERED": "1", **extra})
     return env
 
 
@@ -164,31 +188,135 @@ def process_group(pgid: int) -> list[tuple[int, str]]:
     return members
 
 
-def query(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def rows_per_partition(path: Path, table: str) -> dict[tuple[str, date], int]:
+def rows_per_partition(warehouse, table: str) -> dict[tuple[str, date], int]:
     """{(category, day): rows} of a daily table."""
-    rows = query(path, f"select category, start_time::date, count(*) from {table} group by all")
+    rows = query(warehouse, f"select category, cast(start_time as date), count(*) from {table} group by 1, 2")
     return {(category, start): count for category, start, count in rows}
 
 
-def assert_daily_tables_hold(path: Path, days: list[date]) -> None:
+def assert_daily_tables_hold(warehouse, days: list[date]) -> None:
     """Exactly DEFAULT_ROWS_PER_PARTITION rows per (category, day) in every daily table, ids unique."""
     expected = {(category, d): DEFAULT_ROWS_PER_PARTITION for category in CATEGORIES for d in days}
     for table in DAILY_TABLES:
-        assert rows_per_partition(path, table) == expected, table
-        ((rows, ids),) = query(path, f"select count(*), count(distinct id) from {table}")
+        assert rows_per_partition(warehouse, table) == expected, table
+        ((rows, ids),) = query(warehouse, f"select count(*), count(distinct id) from {table}")
         assert rows == ids == len(expected) * DEFAULT_ROWS_PER_PARTITION, table
-    summary = query(path, "select category, start_time::date, row_count from reports.post_processing_daily")
+    summary = query(
+        warehouse, "select category, cast(start_time as date), row_count from reports.post_processing_daily"
+    )
     assert {(c, d): n for c, d, n in summary} == expected
     assert len(summary) == len(expected)
 
 
+{% if cookiecutter.warehouse == "postgres" -%}
+def test_parallel_runs_share_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    warehouse = new_warehouse(tmp_path, "warehouse")
+    days = [day(offset) for offset in range(PARALLEL_RUNS)]
+    with dagster_home(tmp_path, monkeypatch) as instance:
+        env = cli_env(warehouse)
+        processes = [Process(materialize_command(d, d), env, tmp_path / f"run-{d}.log") for d in days]
+        try:
+            deadline = time.monotonic() + RUN_TIMEOUT
+            codes = [process.wait(deadline) for process in processes]
+        finally:
+            for process in processes:
+                process.kill()
+        for process, code in zip(processes, codes, strict=True):
+            assert code == 0, f"{' '.join(process.command)} exited {code}:\n{process.tail()}"
+
+        runs = instance.get_runs()
+        assert len(runs) == PARALLEL_RUNS
+        assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
+        # No pool: no step of either run waited for one.
+        blocked = [
+            entry
+            for run in runs
+            for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+            if BLOCKED_BY_POOL in entry.user_message
+        ]
+        assert blocked == []
+
+    assert_daily_tables_hold(warehouse, days)
+
+
+def waiting_for_advisory_lock(database: str) -> int:
+    """Sessions of `database` that wait for an advisory lock."""
+    sql = (
+        "select count(*) from pg_stat_activity where datname = current_database() "
+        "and wait_event_type = 'Lock' and wait_event = 'advisory'"
+    )
+    return query(database, sql)[0][0]
+
+
+def in_thread(function) -> threading.Thread:
+    thread = threading.Thread(target=function, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_until_waiting(database: str, thread: threading.Thread, what: str) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not waiting_for_advisory_lock(database):
+        assert thread.is_alive() and time.monotonic() < deadline, f"{what} did not wait"
+        time.sleep(0.2)
+
+
+def test_writers_of_one_table_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A raw asset replaces its window while holding the table's write lock (as dbt's
+    lock_for_write does for a model), so two runs of the same window cannot interleave."""
+    database = new_warehouse(tmp_path, "warehouse")
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, database)
+    warehouse, written = PostgresWarehouse(), []
+    start = datetime.fromisoformat(DAILY_START_DATE)
+    window = PartitionWindow(start=start, end=start + timedelta(days=1), categories=(CATEGORIES[0],))
+
+    def write() -> None:
+        written.append(write_raw_rows(warehouse, "daily_raw_data", window, timedelta(days=1), 2))
+
+    with warehouse.connect() as con:
+        con.begin()
+        con.execute("select pg_advisory_xact_lock(hashtext('raw.daily_raw_data'))")
+        writer = in_thread(write)
+        wait_until_waiting(database, writer, "The writer")
+        assert written == []
+        con.commit()
+    writer.join(RUN_TIMEOUT)
+    assert written == [2]
+
+
+def enter_in_thread(warehouse: PostgresWarehouse, models: list[str], entered: list[str]) -> threading.Thread:
+    def enter() -> None:
+        with warehouse.lock_while_missing(models):
+            entered.append("second")
+
+    thread = threading.Thread(target=enter, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """dbt decides to create a table when its run starts: while a model is missing, a second
+    build waits for the first (lock_while_missing); once it exists, builds do not wait."""
+    database = new_warehouse(tmp_path, "warehouse")
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, database)
+    warehouse, models, entered = PostgresWarehouse(), ["stg_daily_raw_data"], []
+    with warehouse.lock_while_missing(models):
+        second = enter_in_thread(warehouse, models, entered)
+        wait_until_waiting(database, second, "The second build")
+        assert entered == []
+    second.join(RUN_TIMEOUT)
+    assert entered == ["second"]
+
+    with warehouse.connect() as con:
+        con.execute("create schema if not exists main; create table main.stg_daily_raw_data (id varchar)")
+    entered.clear()
+    with warehouse.lock_while_missing(models):
+        second = enter_in_thread(warehouse, models, entered)
+        second.join(RUN_TIMEOUT)
+        assert entered == ["second"], "A build waited although every model exists"
+{% else -%}
 def test_parallel_runs_queue_for_the_one_duckdb_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = new_warehouse(tmp_path, "warehouse")
     days = [day(offset) for offset in range(PARALLEL_RUNS)]
     with dagster_home(tmp_path, monkeypatch) as instance:
         env = cli_env(warehouse)
@@ -219,3 +347,4 @@ def test_parallel_runs_queue_for_the_one_duckdb_file(tmp_path: Path, monkeypatch
         assert blocked, "No step ever waited for the pool: the runs did not overlap."
 
     assert_daily_tables_hold(warehouse, days)
+{% endif -%}

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import pytest
-from conftest import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline
+from conftest import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, new_warehouse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +54,7 @@ OVERLAPPING = [
 def test_any_run_sequence_equals_a_full_refresh(runs, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sequence")
     with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
-        pipeline = Pipeline(folder / "warehouse.duckdb", instance, monkeypatch)
+        pipeline = Pipeline(new_warehouse(folder, "warehouse"), instance, monkeypatch)
         # Every sequence ends by running its first range again: at least one rerun.
         for first_key, last_key, rows in [*runs, runs[0]]:
             assert pipeline.run(DAILY_ASSETS, first_key, last_key, rows=rows).success

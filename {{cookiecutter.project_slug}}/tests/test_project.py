@@ -16,6 +16,10 @@ def test_a_missing_manifest_is_built_on_first_load(tmp_path):
     shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
     manifest = copy / "dbt" / "target" / "manifest.json"
     assert not manifest.exists()
+{%- if cookiecutter.warehouse == "postgres" %}
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+{%- else %}
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src"), "DUCKDB_DATABASE": str(tmp_path / "db.duckdb")}
+{%- endif %}
     subprocess.run([sys.executable, "-c", f"import {PACKAGE_DIR.name}.project"], cwd=tmp_path, env=env, check=True)
     assert manifest.is_file()

@@ -4,7 +4,9 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+{%- if cookiecutter.warehouse == "duckdb" %}
 from pathlib import Path
+{%- endif %}
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -17,8 +19,23 @@ from .partitions import (
     single_run,
     weekly_partitions,
 )
-from .project import DUCKDB_ENV_VAR, dbt_project
-from .resources import DUCKDB_POOL, DuckDBWarehouse, exclusive_access
+from .project import dbt_project
+{% if cookiecutter.warehouse == "postgres" -%}
+from .resources import WAREHOUSE_POOL
+from .resources import PostgresWarehouse as Warehouse
+{% else -%}
+from .resources import WAREHOUSE_POOL, exclusive_access
+from .resources import DuckDBWarehouse as Warehouse
+{% endif -%}
+from .sql import (
+    DELETE_WINDOW_SQL,
+    RAW_ROWS_SQL,
+    RAW_TABLE_DDL,
+    REPORT_TABLE_DDL,
+    SUMMARY_SQL,
+    SUMMARY_TOTALS_SQL,
+    WINDOW_FILTER,
+)
 from .translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 
 RAW_SCHEMA = "raw"
@@ -41,35 +58,7 @@ class RawDataConfig(dg.Config):
     rows_per_partition: int = int(os.environ.get(ROWS_ENV_VAR, DEFAULT_ROWS_PER_PARTITION))
 
 
-RAW_TABLE_DDL = """
-create schema if not exists raw;
-create table if not exists raw.{table} (
-    id varchar not null,
-    category varchar not null,
-    start_time timestamp not null,
-    value double not null
-)
-"""
-
-# Rows are made inside DuckDB, all partitions of the run in one statement. The id is the
-# partition key plus a row number, so it is unique across partitions, and every value is
-# a hash of (category, period, row): a rerun writes exactly the same rows.
-RAW_ROWS_SQL = """
-insert into raw.{table}
-select
-    category || '|' || strftime(period_start, '%Y-%m-%d') || '|' || lpad(row_number::varchar, 6, '0') as id,
-    category,
-    period_start + to_microseconds(row_number * $period_us // $rows) as start_time,
-    round((hash(category, period_start, row_number) % 1000000) / 100.0, 2) as value
-from unnest($categories::varchar[]) as c(category)
-cross join generate_series($start::timestamp, $end::timestamp - $step, $step) as p(period_start)
-cross join range($rows) as r(row_number)
-"""
-
-WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (select unnest($categories::varchar[]))"
-
-
-def write_raw_rows(warehouse: DuckDBWarehouse, table: str, window: PartitionWindow, step: timedelta, rows: int) -> int:
+def write_raw_rows(warehouse: Warehouse, table: str, window: PartitionWindow, step: timedelta, rows: int) -> int:
     """Replace the window's rows in raw.<table> in one transaction; return rows written."""
     params = {
         "start": window.start,
@@ -79,7 +68,7 @@ def write_raw_rows(warehouse: DuckDBWarehouse, table: str, window: PartitionWind
     with warehouse.connect() as con:
         con.execute(RAW_TABLE_DDL.format(table=table))
         con.begin()
-        con.execute(f"delete from raw.{table} where {WINDOW_FILTER}", params)
+        con.execute(DELETE_WINDOW_SQL.format(table=f"raw.{table}"), params)
         con.execute(
             RAW_ROWS_SQL.format(table=table),
             {**params, "step": step, "period_us": step // timedelta(microseconds=1), "rows": rows},
@@ -99,12 +88,12 @@ def fail_first_attempt_if_asked(context: dg.AssetExecutionContext) -> None:
 @dg.asset(
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=WAREHOUSE_POOL,
     automation_condition=daily_raw_trigger,
-    kinds={"python", "duckdb"},
+    kinds={"python", "{{ cookiecutter.warehouse }}"},
 )
 def daily_raw_data(
-    context: dg.AssetExecutionContext, config: RawDataConfig, warehouse: DuckDBWarehouse
+    context: dg.AssetExecutionContext, config: RawDataConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """Synthetic measurements for each (day, category), written to raw.daily_raw_data."""
     window = partition_window(context)
@@ -116,11 +105,11 @@ def daily_raw_data(
 @dg.asset(
     partitions_def=weekly_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=WAREHOUSE_POOL,
     automation_condition=weekly_raw_trigger,
-    kinds={"python", "duckdb"},
+    kinds={"python", "{{ cookiecutter.warehouse }}"},
 )
-def weekly_raw_data(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def weekly_raw_data(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """A synthetic figure for each (week, category), written to raw.weekly_raw_data."""
     window = partition_window(context)
     rows = write_raw_rows(warehouse, "weekly_raw_data", window, timedelta(weeks=1), WEEKLY_ROWS_PER_PARTITION)
@@ -131,11 +120,17 @@ def weekly_raw_data(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
 translator = CustomizedDagsterDbtTranslator()
 
 
-def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator:
     """One `dbt build` of the selected models for the run's window and categories."""
     dbt_vars = partition_window(context).as_dbt_vars()
-    with exclusive_access(Path(os.environ[DUCKDB_ENV_VAR])):
+{%- if cookiecutter.warehouse == "postgres" %}
+    models = [key.path[-1] for key in context.selected_asset_keys]
+    with warehouse.lock_while_missing(models):
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+{%- else %}
+    with exclusive_access(Path(warehouse.path)):
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+{%- endif %}
 
 
 def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -148,10 +143,10 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
         partitions_def=partitions_def,
         dagster_dbt_translator=translator,
         backfill_policy=single_run,
-        pool=DUCKDB_POOL,
+        pool=WAREHOUSE_POOL,
     )
-    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_dbt(context, dbt)
+    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        yield from run_dbt(context, dbt, warehouse)
 
     return models
 
@@ -160,46 +155,25 @@ daily_dbt_models = dbt_models_tagged(DAILY_TAG, daily_partitions)
 weekly_dbt_models = dbt_models_tagged(WEEKLY_TAG, weekly_partitions)
 
 
-SUMMARY_SQL = {
-    "post_processing_daily": """
-        select category, date_trunc('day', start_time) as start_time,
-               count(*) as row_count, sum(value) as value_sum
-        from main.mart_daily_data
-        where {window}
-        group by all
-    """,
-    "post_processing_weekly": """
-        select category, start_time, daily_row_count as row_count,
-               daily_value_sum as value_sum, weekly_value
-        from main.mart_weekly_data
-        where {window}
-    """,
-}
-
-
-def write_summary(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def write_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Summarise the run's window of a mart into reports.<asset name> and into metadata."""
     table = context.asset_key.path[-1]
     window = partition_window(context)
     params = {"start": window.start, "end": window.end, "categories": list(window.categories)}
     select = SUMMARY_SQL[table].format(window=WINDOW_FILTER)
+    report = f"{REPORTS_SCHEMA}.{table}"
     with warehouse.connect() as con:
-        con.execute(f"create schema if not exists {REPORTS_SCHEMA}")
-        con.execute(f"create table if not exists {REPORTS_SCHEMA}.{table} as {select} limit 0", params)
+        con.execute(REPORT_TABLE_DDL.format(schema=REPORTS_SCHEMA, table=table, select=select), params)
         con.begin()
-        con.execute(f"delete from {REPORTS_SCHEMA}.{table} where {WINDOW_FILTER}", params)
-        con.execute(f"insert into {REPORTS_SCHEMA}.{table} {select}", params)
+        con.execute(DELETE_WINDOW_SQL.format(table=report), params)
+        con.execute(f"insert into {report} {select}", params)
         con.commit()
-        summary = con.execute(
-            f"select category, count(*), sum(row_count), round(sum(value_sum), 2) "
-            f"from {REPORTS_SCHEMA}.{table} where {WINDOW_FILTER} group by all order by all",
-            params,
-        ).fetchall()
+        summary = con.execute(SUMMARY_TOTALS_SQL.format(table=report, window=WINDOW_FILTER), params).fetchall()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(periods for _, periods, _, _ in summary),
             "summary": dg.MetadataValue.json(
-                {category: {"periods": p, "rows": r, "value_sum": v} for category, p, r, v in summary}
+                {category: {"periods": p, "rows": r, "value_sum": round(v, 2)} for category, p, r, v in summary}
             ),
         }
     )
@@ -209,11 +183,11 @@ def write_summary(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse)
     deps=["mart_daily_data"],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=WAREHOUSE_POOL,
     automation_condition=downstream_condition,
-    kinds={"python", "duckdb"},
+    kinds={"python", "{{ cookiecutter.warehouse }}"},
 )
-def post_processing_daily(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def post_processing_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per (day, category): row count and value sum of mart_daily_data."""
     return write_summary(context, warehouse)
 
@@ -222,10 +196,10 @@ def post_processing_daily(context: dg.AssetExecutionContext, warehouse: DuckDBWa
     deps=["mart_weekly_data"],
     partitions_def=weekly_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=WAREHOUSE_POOL,
     automation_condition=downstream_condition,
-    kinds={"python", "duckdb"},
+    kinds={"python", "{{ cookiecutter.warehouse }}"},
 )
-def post_processing_weekly(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def post_processing_weekly(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per (week, category): the daily totals next to the weekly figure from mart_weekly_data."""
     return write_summary(context, warehouse)

@@ -12,8 +12,14 @@ defs = dg.Definitions(
     jobs=[daily_pipeline_job, weekly_pipeline_job],
     sensors=[automation_sensor],
     resources=build_resources(),
+{%- if cookiecutter.warehouse == "postgres" %}
+    # The steps of one run follow each other (raw data, dbt, summary); runs go in parallel.
+    # Running the steps in the run's own process saves starting a Python process (and
+    # importing Dagster and dbt) for each step.
+{%- else %}
     # Every step opens the DuckDB file and so waits for the one-slot "duckdb" pool: steps
     # never run side by side. Running them in the run's own process saves starting a
     # Python process (and importing Dagster and dbt) for each step.
+{%- endif %}
     executor=dg.in_process_executor,
 )

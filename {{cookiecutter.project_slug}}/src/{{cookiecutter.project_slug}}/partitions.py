@@ -11,7 +11,7 @@ CATEGORIES = [
 {%- endfor %}
 ]
 DAILY_START_DATE = {{ cookiecutter.daily_start_date | tojson }}
-# Always a Monday: weeks run Monday to Sunday, as DuckDB's date_trunc('week', ...) does.
+# Always a Monday: weeks run Monday to Sunday, as the warehouse's date_trunc('week', ...) does.
 WEEKLY_START_DATE = {{ cookiecutter.weekly_start_date | tojson }}
 # Dagster weeks start on Sunday unless told otherwise; 1 = Monday.
 MONDAY = 1

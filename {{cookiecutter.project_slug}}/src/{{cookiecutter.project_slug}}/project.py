@@ -1,4 +1,4 @@
-"""Where things live: the project root, the DuckDB file and the one dbt project object."""
+"""Where things live: the project root, the {% if cookiecutter.warehouse == "postgres" %}PostgreSQL settings{% else %}DuckDB file{% endif %} and the one dbt project object."""
 
 import os
 import shutil
@@ -13,14 +13,39 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parents[1]
 DBT_PROJECT_DIR = PACKAGE_DIR / "dbt"
 
+{% if cookiecutter.warehouse == "postgres" -%}
+# The PostgreSQL database shared by the Python assets and dbt (profiles.yml reads the same
+# variables). Values live only in the environment or .env, never in a file of the project.
+# The defaults fit a local server; the password has none.
+POSTGRES_SETTINGS = {
+    # psycopg2 keyword: (environment variable, default)
+    "host": ("POSTGRES_HOST", "localhost"),
+    "port": ("POSTGRES_PORT", "5432"),
+    "user": ("POSTGRES_USER", "postgres"),
+    "password": ("POSTGRES_PASSWORD", ""),
+    "dbname": ("POSTGRES_DB", "{{ cookiecutter.project_slug }}"),
+}
+POSTGRES_DB_ENV_VAR = POSTGRES_SETTINGS["dbname"][0]
+
+{% else -%}
 DUCKDB_ENV_VAR = "DUCKDB_DATABASE"
 DEFAULT_DUCKDB_PATH = {{ cookiecutter.duckdb_path | tojson }}
+# A DuckDB service (MotherDuck: `md:<database>`) is named by URL, not by a path: kept as given.
+REMOTE_DUCKDB_PREFIX = "md:"
 
+{% endif -%}
 # The dbt installed next to this interpreter, so a venv that is not activated (and a
 # `dbtf` elsewhere on PATH) cannot swap in another dbt.
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
 
 
+{% if cookiecutter.warehouse == "postgres" -%}
+def postgres_settings() -> dict[str, str]:
+    """Connection settings from the POSTGRES_* variables, read at each call (tests switch databases)."""
+    return {keyword: os.environ.get(name) or default for keyword, (name, default) in POSTGRES_SETTINGS.items()}
+
+
+{% else -%}
 def resolve_duckdb_path() -> Path:
     """The DuckDB file from DUCKDB_DATABASE (or the generated default), made absolute.
 
@@ -29,6 +54,8 @@ def resolve_duckdb_path() -> Path:
     root once and exported, and dbt's profiles.yml reads the exported value.
     """
     raw = os.environ.get(DUCKDB_ENV_VAR, "").strip() or DEFAULT_DUCKDB_PATH
+    if raw.startswith(REMOTE_DUCKDB_PREFIX):
+        return Path(raw)
     path = Path(raw).expanduser()
     if not path.is_absolute():
         path = PROJECT_ROOT / path
@@ -38,6 +65,7 @@ def resolve_duckdb_path() -> Path:
 DUCKDB_PATH = resolve_duckdb_path()
 os.environ[DUCKDB_ENV_VAR] = str(DUCKDB_PATH)
 
+{% endif -%}
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 

@@ -6,6 +6,7 @@
 {% macro get_incremental_replace_window_sql(arg_dict) -%}
     {%- set target = arg_dict["target_relation"] -%}
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
+    {{ lock_for_write(target) }}
     delete from {{ target }}
     where {{ partition_window() }};
 

@@ -10,7 +10,7 @@ staged as (
         id,
         category,
         start_time,
-        cast(value as double) as value
+        cast(value as double precision) as value
     from source
 )
 

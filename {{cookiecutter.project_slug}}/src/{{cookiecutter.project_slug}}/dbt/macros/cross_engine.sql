@@ -1,0 +1,47 @@
+{% raw %}{#
+  SQL that differs between DuckDB and PostgreSQL, dispatched on the adapter: models call
+  these macros and stay the same on both engines.
+#}
+
+{#- A sum of values with cents, rounded to cents, as double precision: the order the
+    engine adds doubles in must not change a result between runs. -#}
+{% macro round_cents(expression) -%}
+    {{ return(adapter.dispatch('round_cents')(expression)) }}
+{%- endmacro %}
+
+{% macro default__round_cents(expression) -%}
+    round({{ expression }}, 2)
+{%- endmacro %}
+
+{% macro postgres__round_cents(expression) -%}
+    cast(round(cast({{ expression }} as numeric), 2) as double precision)
+{%- endmacro %}
+
+{#- A timestamp as its date, YYYY-MM-DD, for ids. -#}
+{% macro date_key(expression) -%}
+    {{ return(adapter.dispatch('date_key')(expression)) }}
+{%- endmacro %}
+
+{% macro default__date_key(expression) -%}
+    strftime({{ expression }}, '%Y-%m-%d')
+{%- endmacro %}
+
+{% macro postgres__date_key(expression) -%}
+    to_char({{ expression }}, 'YYYY-MM-DD')
+{%- endmacro %}
+
+{#- Statements run first in the transaction that replaces a window of `relation`
+    (replace_window.sql). DuckDB has one writer at a time anyway; on PostgreSQL, runs of
+    other windows write the same table at once, and a run of the *same* window would not
+    see the rows another one inserts: writers of one table take turns for this step only. -#}
+{% macro lock_for_write(relation) -%}
+    {{ return(adapter.dispatch('lock_for_write')(relation)) }}
+{%- endmacro %}
+
+{% macro default__lock_for_write(relation) -%}
+{%- endmacro %}
+
+{% macro postgres__lock_for_write(relation) -%}
+    select pg_advisory_xact_lock(hashtext('{{ relation }}'));
+{%- endmacro %}
+{% endraw %}

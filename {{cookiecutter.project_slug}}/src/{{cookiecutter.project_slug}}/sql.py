@@ -1,0 +1,116 @@
+"""The SQL the Python assets run on the warehouse ({{ cookiecutter.warehouse }}), with its parameter style.
+
+Raw rows are made inside the database, all partitions of a run in one statement. The id
+is the partition key plus a row number, so it is unique across partitions, and every
+value is a hash of (category, period, row): a rerun writes exactly the same rows.
+"""
+
+{% if cookiecutter.warehouse == "postgres" -%}
+# Parameters: psycopg2's %(name)s, so a literal percent sign is written %%.
+# Concurrent first runs would race to create the same schema or table (PostgreSQL's
+# `if not exists` is not atomic): DDL takes a transaction-scoped advisory lock first.
+DDL_LOCK = "select pg_advisory_xact_lock(hashtext('{{ cookiecutter.project_slug }} ddl'))"
+
+RAW_TABLE_DDL = (
+    "begin;\n"
+    + DDL_LOCK
+    + """;
+create schema if not exists raw;
+create table if not exists raw.{table} (
+    id varchar not null,
+    category varchar not null,
+    start_time timestamp not null,
+    value double precision not null
+);
+commit
+"""
+)
+
+RAW_ROWS_SQL = """
+insert into raw.{table}
+select
+    c.category || '|' || to_char(p.period_start, 'YYYY-MM-DD') || '|' || lpad(r.row_number::text, 6, '0') as id,
+    c.category,
+    p.period_start + (r.row_number * %(period_us)s / %(rows)s) * interval '1 microsecond' as start_time,
+    round(
+        ((hashtextextended(c.category || '|' || p.period_start::text || '|' || r.row_number, 0) %% 1000000 + 1000000)
+        %% 1000000) / 100.0,
+        2
+    )::double precision as value
+from unnest(%(categories)s::varchar[]) as c(category)
+cross join generate_series(%(start)s::timestamp, %(end)s::timestamp - %(step)s::interval, %(step)s::interval)
+    as p(period_start)
+cross join generate_series(0, %(rows)s - 1) as r(row_number)
+"""
+
+WINDOW_FILTER = "start_time >= %(start)s and start_time < %(end)s and category = any(%(categories)s)"
+
+# Runs of other partitions write the same table at once. Deleting a window and inserting
+# it again is not safe against a concurrent run of the *same* window (its new rows are
+# not seen by the other delete), so writers of one table take turns for this short step.
+DELETE_WINDOW_SQL = "select pg_advisory_xact_lock(hashtext('{table}'));\ndelete from {table} where " + WINDOW_FILTER
+
+REPORT_TABLE_DDL = (
+    "begin;\n"
+    + DDL_LOCK
+    + """;
+create schema if not exists {schema};
+create table if not exists {schema}.{table} as {select} limit 0;
+commit
+"""
+)
+{%- else -%}
+# Parameters: DuckDB's $name.
+RAW_TABLE_DDL = """
+create schema if not exists raw;
+create table if not exists raw.{table} (
+    id varchar not null,
+    category varchar not null,
+    start_time timestamp not null,
+    value double not null
+)
+"""
+
+RAW_ROWS_SQL = """
+insert into raw.{table}
+select
+    category || '|' || strftime(period_start, '%Y-%m-%d') || '|' || lpad(row_number::varchar, 6, '0') as id,
+    category,
+    period_start + to_microseconds(row_number * $period_us // $rows) as start_time,
+    round((hash(category, period_start, row_number) % 1000000) / 100.0, 2) as value
+from unnest($categories::varchar[]) as c(category)
+cross join generate_series($start::timestamp, $end::timestamp - $step, $step) as p(period_start)
+cross join range($rows) as r(row_number)
+"""
+
+WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (select unnest($categories::varchar[]))"
+
+DELETE_WINDOW_SQL = "delete from {table} where " + WINDOW_FILTER
+
+REPORT_TABLE_DDL = """
+create schema if not exists {schema};
+create table if not exists {schema}.{table} as {select} limit 0
+"""
+{%- endif %}
+
+# Portable SQL: the same on both engines.
+SUMMARY_SQL = {
+    "post_processing_daily": """
+        select category, date_trunc('day', start_time) as start_time,
+               count(*) as row_count, sum(value) as value_sum
+        from main.mart_daily_data
+        where {window}
+        group by category, date_trunc('day', start_time)
+    """,
+    "post_processing_weekly": """
+        select category, start_time, daily_row_count as row_count,
+               daily_value_sum as value_sum, weekly_value
+        from main.mart_weekly_data
+        where {window}
+    """,
+}
+
+SUMMARY_TOTALS_SQL = """
+    select category, count(*), cast(sum(row_count) as bigint), sum(value_sum)
+    from {table} where {window} group by category order by category
+"""
