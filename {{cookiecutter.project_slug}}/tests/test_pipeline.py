@@ -157,4 +157,3 @@ def test_a_runs_dbt_tests_read_its_window_only(pipeline: Pipeline, tmp_path):
 
     assert test("--vars", json.dumps(window))
     assert not test()
-
