@@ -208,10 +208,10 @@ def assert_daily_tables_hold(warehouse, days: list[date]) -> None:
     assert len(summary) == len(expected)
 
 
-{% if cookiecutter.warehouse == "postgres" -%}
-def test_parallel_runs_share_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    warehouse = new_warehouse(tmp_path, "warehouse")
-    days = [day(offset) for offset in range(PARALLEL_RUNS)]
+def parallel_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse, days: list[date]) -> list[str]:
+    """Materialize each day's daily chain in its own `dagster asset materialize` process, all
+    at once, on one instance; check that every run succeeded; return the messages of the
+    steps that waited for the pool."""
     with dagster_home(tmp_path, monkeypatch) as instance:
         env = cli_env(warehouse)
         processes = [Process(materialize_command(d, d), env, tmp_path / f"run-{d}.log") for d in days]
@@ -225,17 +225,22 @@ def test_parallel_runs_share_the_database(tmp_path: Path, monkeypatch: pytest.Mo
             assert code == 0, f"{' '.join(process.command)} exited {code}:\n{process.tail()}"
 
         runs = instance.get_runs()
-        assert len(runs) == PARALLEL_RUNS
+        assert len(runs) == len(days)
         assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
-        # No pool: no step of either run waited for one.
-        blocked = [
-            entry
+        return [
+            entry.user_message
             for run in runs
             for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
             if BLOCKED_BY_POOL in entry.user_message
         ]
-        assert blocked == []
 
+
+{% if cookiecutter.warehouse == "postgres" -%}
+def test_parallel_runs_share_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    warehouse = new_warehouse(tmp_path, "warehouse")
+    days = [day(offset) for offset in range(PARALLEL_RUNS)]
+    # No pool: no step of either run waited for one.
+    assert parallel_runs(tmp_path, monkeypatch, warehouse, days) == []
     assert_daily_tables_hold(warehouse, days)
 
 
@@ -318,33 +323,11 @@ def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeyp
 def test_parallel_runs_queue_for_the_one_duckdb_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     warehouse = new_warehouse(tmp_path, "warehouse")
     days = [day(offset) for offset in range(PARALLEL_RUNS)]
-    with dagster_home(tmp_path, monkeypatch) as instance:
-        env = cli_env(warehouse)
-        processes = [Process(materialize_command(d, d), env, tmp_path / f"run-{d}.log") for d in days]
-        try:
-            deadline = time.monotonic() + RUN_TIMEOUT
-            codes = [process.wait(deadline) for process in processes]
-        finally:
-            for process in processes:
-                process.kill()
-        for process, code in zip(processes, codes, strict=True):
-            assert code == 0, f"{' '.join(process.command)} exited {code}:\n{process.tail()}"
-
-        runs = instance.get_runs()
-        assert len(runs) == PARALLEL_RUNS
-        assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
-
-        # The pool made steps wait: at least one step of one run was blocked by the other run.
-        # (Not asserted: that steps of different runs never overlap. Dagster 1.13's slot claim
-        # is not atomic on the default SQLite storage, and two steps that claim the one slot
-        # at the same instant can both get it; seen here as rare overlapping steps.)
-        blocked = [
-            entry
-            for run in runs
-            for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
-            if BLOCKED_BY_POOL in entry.user_message
-        ]
-        assert blocked, "No step ever waited for the pool: the runs did not overlap."
-
+    # The pool made steps wait: at least one step of one run was blocked by the other run.
+    # (Not asserted: that steps of different runs never overlap. Dagster 1.13's slot claim
+    # is not atomic on the default SQLite storage, and two steps that claim the one slot
+    # at the same instant can both get it; seen here as rare overlapping steps.)
+    blocked = parallel_runs(tmp_path, monkeypatch, warehouse, days)
+    assert blocked, "No step ever waited for the pool: the runs did not overlap."
     assert_daily_tables_hold(warehouse, days)
 {% endif -%}
