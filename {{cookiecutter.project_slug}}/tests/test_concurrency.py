@@ -34,7 +34,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import {% if cookiecutter.warehouse == "postgres" %}WAREHOUSE_ENV_VAR, {% endif %}new_warehouse, query, warehouse_env
+{% if cookiecutter.warehouse == "postgres" -%}
+from conftest import DAILY_ASSETS, WAREHOUSE_ENV_VAR, Pipeline, new_warehouse, query, warehouse_env
+{%- else -%}
+from conftest import new_warehouse, query, warehouse_env
+{%- endif %}
 
 {% if cookiecutter.warehouse == "postgres" -%}
 from {{ cookiecutter.project_slug }}.assets import (
@@ -287,6 +291,26 @@ def test_writers_of_one_table_take_turns(tmp_path: Path, monkeypatch: pytest.Mon
         con.commit()
     writer.join(RUN_TIMEOUT)
     assert written == [2]
+
+
+def test_dbt_writers_of_one_model_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The replace_window strategy takes the model's write lock (macro lock_for_write,
+    dispatched to postgres__lock_for_write) before it deletes and inserts the window."""
+    with dg.instance_for_test() as instance:
+        pipeline = Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
+        key = f"{CATEGORIES[0]}|{DAILY_START_DATE}"
+        assert pipeline.run(DAILY_ASSETS, key).success  # creates the tables: no window replaced yet
+        relation = f'"{pipeline.location}"."main"."stg_daily_raw_data"'
+        results = []
+        with PostgresWarehouse().connect() as con:
+            con.begin()
+            con.execute("select pg_advisory_xact_lock(hashtext(%(relation)s))", {"relation": relation})
+            rerun = in_thread(lambda: results.append(pipeline.run(DAILY_ASSETS, key).success))
+            wait_until_waiting(pipeline.location, rerun, "dbt's replace_window")
+            assert results == []
+            con.commit()
+        rerun.join(RUN_TIMEOUT)
+        assert results == [True]
 
 
 def enter_in_thread(warehouse: PostgresWarehouse, models: list[str], entered: list[str]) -> threading.Thread:
