@@ -442,7 +442,7 @@ def main() -> None:
         "--template",
         type=Path,
         default=TEMPLATE,
-        help="render this copy of the template instead (to measure a change, e.g. bench/proposals/*.patch applied)",
+        help="render this copy of the template instead (to measure a change against the current one)",
     )
     parser.add_argument("--report-from", type=Path, metavar="JSON", help="only rebuild the table from a results JSON")
     args = parser.parse_args()
