@@ -9,7 +9,7 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from {{ cookiecutter.project_slug }} import assets
+from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, POSTGRES_DB_ENV_VAR, dbt_project, postgres_settings
 from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse, ProjectDbtCliResource
 {% else -%}
@@ -21,11 +21,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from {{ cookiecutter.project_slug }} import assets
+from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, dbt_project
 from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
 {% endif %}
-ALL_ASSETS = dg.load_assets_from_modules([assets])
+# The code location as Dagster loads it, and its assets (to materialize some of them).
+DEFS = defs()
+ALL_ASSETS = list(DEFS.assets or [])
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
 DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]

@@ -4,8 +4,8 @@ from datetime import date, datetime, time, timedelta
 
 import dagster as dg
 import pytest
+from conftest import DEFS
 
-from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
@@ -26,7 +26,7 @@ def materialized(instance: dg.DagsterInstance, asset: str, *days: date, checks_p
     results of its dbt tests (unpartitioned blocking checks)."""
     for day in days:
         instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset, partition=key(day)))
-    for check in defs.resolve_asset_graph().asset_check_keys:
+    for check in DEFS.resolve_asset_graph().asset_check_keys:
         if check.asset_key == dg.AssetKey(asset):
             instance.report_runless_asset_event(
                 dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=checks_pass)
@@ -42,7 +42,7 @@ class Sensor:
 
     def tick(self, now: datetime):
         result = dg.evaluate_automation_conditions(
-            defs=defs, instance=self.instance, evaluation_time=now, cursor=self.cursor
+            defs=DEFS, instance=self.instance, evaluation_time=now, cursor=self.cursor
         )
         self.cursor = result.cursor
         return result

@@ -41,7 +41,7 @@ from conftest import new_warehouse, query, warehouse_env
 {%- endif %}
 
 {% if cookiecutter.warehouse == "postgres" -%}
-from {{ cookiecutter.project_slug }}.assets import (
+from {{ cookiecutter.project_slug }}.defs.raw.raw_data import (
     DEFAULT_ROWS_PER_PARTITION,
     FAULT_ENV_VAR,
     ROWS_ENV_VAR,
@@ -49,7 +49,7 @@ from {{ cookiecutter.project_slug }}.assets import (
 )
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, PartitionWindow
 {% else -%}
-from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
+from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 {% endif -%}
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT

@@ -1,8 +1,7 @@
 """The code location loads and holds what the README promises."""
 
 import dagster as dg
-
-from {{ cookiecutter.project_slug }}.definitions import defs
+from conftest import DEFS
 
 EXPECTED_ASSETS = {
     "daily_raw_data",
@@ -17,13 +16,13 @@ EXPECTED_ASSETS = {
 
 
 def test_definitions_load_with_the_eight_assets():
-    dg.Definitions.validate_loadable(defs)
-    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    dg.Definitions.validate_loadable(DEFS)
+    keys = {key.to_user_string() for key in DEFS.resolve_asset_graph().get_all_asset_keys()}
     assert keys == EXPECTED_ASSETS
 
 
 def test_lineage_runs_raw_to_staging_to_marts_to_summaries():
-    graph = defs.resolve_asset_graph()
+    graph = DEFS.resolve_asset_graph()
 
     def parents(name: str) -> set[str]:
         return {key.to_user_string() for key in graph.get(dg.AssetKey(name)).parent_keys}
@@ -37,14 +36,14 @@ def test_lineage_runs_raw_to_staging_to_marts_to_summaries():
 
 
 def test_every_asset_backfills_a_range_in_one_run():
-    graph = defs.resolve_asset_graph()
+    graph = DEFS.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         policy = graph.get(key).backfill_policy
         assert policy is not None and policy.max_partitions_per_run is None, key
 
 
 def test_dbt_tests_load_as_blocking_checks():
-    graph = defs.resolve_asset_graph()
+    graph = DEFS.resolve_asset_graph()
     checks = [graph.get_check_spec(key) for key in graph.asset_check_keys]
     checked = {check.asset_key.to_user_string() for check in checks}
     assert {"stg_daily_raw_data", "mart_daily_data", "stg_weekly_raw_data", "mart_weekly_data"} <= checked
@@ -52,6 +51,6 @@ def test_dbt_tests_load_as_blocking_checks():
 
 
 def test_jobs_and_running_automation_sensor():
-    assert {job.name for job in defs.jobs} == {"daily_pipeline", "weekly_pipeline"}
-    (sensor,) = [sensor for sensor in defs.sensors if sensor.name == "automation_sensor"]
+    assert {job.name for job in DEFS.jobs} == {"daily_pipeline", "weekly_pipeline"}
+    (sensor,) = [sensor for sensor in DEFS.sensors if sensor.name == "automation_sensor"]
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

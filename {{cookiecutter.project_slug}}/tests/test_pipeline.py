@@ -17,7 +17,7 @@ from conftest import (
     new_warehouse,
 )
 
-from {{ cookiecutter.project_slug }}.assets import DEFAULT_ROWS_PER_PARTITION
+from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, PartitionWindow
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)

@@ -1,16 +1,16 @@
 """The translator ties dbt to the Dagster assets: source keys, mappings, automation."""
 
 import dagster as dg
+from conftest import DEFS
 
-from {{ cookiecutter.project_slug }}.automation import downstream_condition
-from {{ cookiecutter.project_slug }}.definitions import defs
+from {{ cookiecutter.project_slug }}.conditions import downstream_condition
 from {{ cookiecutter.project_slug }}.partitions import daily_to_weekly
 
 DBT_MODELS = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
 
 
 def node(name: str):
-    return defs.resolve_asset_graph().get(dg.AssetKey(name))
+    return DEFS.resolve_asset_graph().get(dg.AssetKey(name))
 
 
 def test_dbt_sources_are_the_raw_assets():
@@ -28,7 +28,7 @@ def test_every_dbt_model_gets_the_labelled_condition():
 
 
 def test_weekly_mart_reads_daily_staging_through_the_week_mapping():
-    specs = {spec.key: spec for spec in defs.resolve_all_asset_specs()}
+    specs = {spec.key: spec for spec in DEFS.resolve_all_asset_specs()}
     deps = {dep.asset_key: dep.partition_mapping for dep in specs[dg.AssetKey("mart_weekly_data")].deps}
     assert deps[dg.AssetKey("stg_daily_raw_data")] == daily_to_weekly
     assert deps[dg.AssetKey("stg_weekly_raw_data")] is None

@@ -1,25 +1,22 @@
-"""The code location: every asset, job, sensor and resource of the project."""
+"""The code location: everything under defs/, run in one process per run."""
+
+from pathlib import Path
 
 import dagster as dg
 
-from . import assets
-from .automation import automation_sensor
-from .jobs import daily_pipeline_job, weekly_pipeline_job
-from .resources import build_resources
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
-    jobs=[daily_pipeline_job, weekly_pipeline_job],
-    sensors=[automation_sensor],
-    resources=build_resources(),
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions.merge(
+        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
 {%- if cookiecutter.warehouse == "postgres" %}
-    # The steps of one run follow each other (raw data, dbt, summary); runs go in parallel.
-    # Running the steps in the run's own process saves starting a Python process (and
-    # importing Dagster and dbt) for each step.
+        # The steps of one run follow each other (raw data, dbt, summary); runs go in parallel.
+        # Running the steps in the run's own process saves starting a Python process (and
+        # importing Dagster and dbt) for each step.
 {%- else %}
-    # Every step opens the DuckDB file and so waits for the one-slot "duckdb" pool: steps
-    # never run side by side. Running them in the run's own process saves starting a
-    # Python process (and importing Dagster and dbt) for each step.
+        # Every step opens the DuckDB file and so waits for the one-slot "duckdb" pool: steps
+        # never run side by side. Running them in the run's own process saves starting a
+        # Python process (and importing Dagster and dbt) for each step.
 {%- endif %}
-    executor=dg.in_process_executor,
-)
+        dg.Definitions(executor=dg.in_process_executor),
+    )

@@ -3,6 +3,7 @@
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -69,13 +70,50 @@ os.environ[DUCKDB_ENV_VAR] = str(DUCKDB_PATH)
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+# What `dbt parse` reads: when one of these files is newer than target/manifest.json (a
+# model added or changed, a test's accepted values updated by `copier update`), the
+# manifest no longer describes the project and Dagster would load the old one.
+DBT_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md", ".py"}
+# What dbt writes or installs: never a reason to parse again.
+DBT_BUILD_DIRS = {"target", "logs", "dbt_packages", "__pycache__"}
+
+
+def newest_dbt_source_mtime() -> float:
+    """The modification time of the newest file that `dbt parse` reads."""
+    newest = 0.0
+    for folder, subfolders, files in os.walk(DBT_PROJECT_DIR):
+        subfolders[:] = [name for name in subfolders if name not in DBT_BUILD_DIRS]
+        for name in files:
+            if os.path.splitext(name)[1] in DBT_SOURCE_SUFFIXES:
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+    return newest
+
+
+def manifest_is_stale() -> bool:
+    """True when target/manifest.json is missing or older than a file of the dbt project."""
+    try:
+        built = dbt_project.manifest_path.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return newest_dbt_source_mtime() > built
+
+
 def prepare_manifest() -> None:
-    """Parse the dbt project into target/manifest.json (what `dbt parse` does)."""
+    """Parse the dbt project (what `dbt parse` does) and put the new manifest in place.
+
+    dbt writes into a folder of its own, and the finished manifest replaces the old one in
+    one rename: a process that loads at the same moment reads the old or the new one, whole.
+    """
+    target = Path(dbt_project.target_path)
+    target.mkdir(parents=True, exist_ok=True)
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
-    dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    with tempfile.TemporaryDirectory(prefix="parse-", dir=target) as parse_dir:
+        dbt.cli(["parse", "--quiet"], target_path=Path(parse_dir)).wait()
+        os.replace(Path(parse_dir) / "manifest.json", dbt_project.manifest_path)
 
 
-# `dagster dev` re-parses on every start; anywhere else a missing manifest is built
-# once, so a fresh checkout loads without a separate `dbt parse`.
-if dbt_project.preparer.using_dagster_dev() or not dbt_project.manifest_path.exists():
+# Every entry point (dagster dev, dg, the Dagster CLI, a code server, the tests) imports
+# this module before it reads the manifest: build it when it is missing or stale. When
+# nothing changed this costs one walk over the dbt folder (docs/performance.md).
+if manifest_is_stale():
     prepare_manifest()

@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
-from .automation import downstream_condition
+from .conditions import downstream_condition
 from .partitions import daily_to_weekly
 
 # dbt tags that choose a model's partitions; the tag is also the dbt selection.

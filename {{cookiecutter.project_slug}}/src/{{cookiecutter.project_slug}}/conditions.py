@@ -1,4 +1,4 @@
-"""Automation conditions: when the automation sensor asks for a partition."""
+"""Automation conditions: when the automation sensor (defs/automation) asks for a partition."""
 
 import dagster as dg
 
@@ -19,9 +19,3 @@ downstream_condition = (
     & ~dg.AutomationCondition.in_latest_time_window()
     & dg.AutomationCondition.all_deps_blocking_checks_passed()
 ).with_label("eager outside the latest time window, upstream checks passed")
-
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "automation_sensor",
-    target=dg.AssetSelection.all(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)

@@ -1,0 +1,61 @@
+"""Reports: per-period summaries of the marts, written by Python to the reports schema."""
+
+import dagster as dg
+
+from ...conditions import downstream_condition
+from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
+from ...resources import WAREHOUSE_POOL
+from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
+from ...sql import DELETE_WINDOW_SQL, REPORT_TABLE_DDL, SUMMARY_SQL, SUMMARY_TOTALS_SQL, WINDOW_FILTER
+
+REPORTS_SCHEMA = "reports"
+
+
+def write_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Summarise the run's window of a mart into reports.<asset name> and into metadata."""
+    table = context.asset_key.path[-1]
+    window = partition_window(context)
+    params = {"start": window.start, "end": window.end, "categories": list(window.categories)}
+    select = SUMMARY_SQL[table].format(window=WINDOW_FILTER)
+    report = f"{REPORTS_SCHEMA}.{table}"
+    with warehouse.connect() as con:
+        con.execute(REPORT_TABLE_DDL.format(schema=REPORTS_SCHEMA, table=table, select=select), params)
+        con.begin()
+        con.execute(DELETE_WINDOW_SQL.format(table=report), params)
+        con.execute(f"insert into {report} {select}", params)
+        con.commit()
+        summary = con.execute(SUMMARY_TOTALS_SQL.format(table=report, window=WINDOW_FILTER), params).fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(periods for _, periods, _, _ in summary),
+            "summary": dg.MetadataValue.json(
+                {category: {"periods": p, "rows": r, "value_sum": round(v, 2)} for category, p, r, v in summary}
+            ),
+        }
+    )
+
+
+@dg.asset(
+    deps=["mart_daily_data"],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    pool=WAREHOUSE_POOL,
+    automation_condition=downstream_condition,
+    kinds={"python", "{{ cookiecutter.warehouse }}"},
+)
+def post_processing_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per (day, category): row count and value sum of mart_daily_data."""
+    return write_summary(context, warehouse)
+
+
+@dg.asset(
+    deps=["mart_weekly_data"],
+    partitions_def=weekly_partitions,
+    backfill_policy=single_run,
+    pool=WAREHOUSE_POOL,
+    automation_condition=downstream_condition,
+    kinds={"python", "{{ cookiecutter.warehouse }}"},
+)
+def post_processing_weekly(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per (week, category): the daily totals next to the weekly figure from mart_weekly_data."""
+    return write_summary(context, warehouse)
