@@ -292,3 +292,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         subprocess.run(as_server_user([*ctl[:3], "-m", "immediate", "stop"]), **run)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# The default project, rendered and installed once, for test_tooling.py and test_dg.py
+# (imported last: installed.py uses the helpers above).
+from installed import installed_project  # noqa: E402, F401

@@ -7,22 +7,16 @@ GraphQL API, and the UI shows it. `UPDATE_SCREENSHOTS=1` writes the asset graph 
 docs/images/asset-graph.png; otherwise the screenshot stays in pytest's tmp_path.
 """
 
-import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import clean_env, module_constant, uv_executable
+from conftest import clean_env, module_constant
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from webserver import Server, graphql, serve, tail
 
 # The lineage of docs/architecture.md: one arrow per (upstream, downstream) pair.
 EDGES = 7
@@ -47,51 +41,8 @@ VIEWPORT = {"width": 1440, "height": 810}
 UI_SETTINGS = "localStorage.setItem('communityNux', '1'); localStorage.setItem('dagster-nav-collapsed', 'true');"
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "images" / "asset-graph.png"
 
-START_TIMEOUT = 180  # seconds for `dagster dev` to serve the loaded code location
 RUN_TIMEOUT = 180  # seconds for the run to finish
-STOP_TIMEOUT = 30  # seconds for `dagster dev` to shut down before it is killed
 UI_TIMEOUT_MS = 30_000
-
-# Loopback only: never through a proxy from the environment.
-_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    """A loopback port that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def graphql(base_url: str, query: str, variables: dict | None = None) -> dict:
-    """POST a query to the webserver's GraphQL endpoint; its data, or a failed test."""
-    request = urllib.request.Request(
-        f"{base_url}/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with _HTTP.open(request, timeout=30) as response:
-        body = json.load(response)
-    assert not body.get("errors"), body["errors"]
-    return body["data"]
-
-
-WORKSPACE = """{
-  workspaceOrError {
-    __typename
-    ... on Workspace {
-      locationEntries {
-        name
-        loadStatus
-        locationOrLoadError {
-          __typename
-          ... on RepositoryLocation { repositories { name } }
-          ... on PythonError { message }
-        }
-      }
-    }
-  }
-}"""
 
 LAUNCH_RUN = """mutation LaunchRun($params: ExecutionParams!) {
   launchRun(executionParams: $params) {
@@ -121,46 +72,6 @@ MATERIALIZATIONS = """query Materializations($path: [String!]!, $partition: Stri
 }"""
 
 
-def tail(path: Path, chars: int = 4000) -> str:
-    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
-
-
-def loaded_location(base_url: str) -> tuple[str, str] | None:
-    """(code location, repository) once the only code location has loaded, else None."""
-    workspace = graphql(base_url, WORKSPACE)["workspaceOrError"]
-    assert workspace["__typename"] == "Workspace", workspace
-    entries = workspace["locationEntries"]
-    if len(entries) != 1 or entries[0]["loadStatus"] != "LOADED":
-        return None
-    location = entries[0]["locationOrLoadError"]
-    assert location["__typename"] == "RepositoryLocation", f"The code location did not load: {location}"
-    return entries[0]["name"], location["repositories"][0]["name"]
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """Ctrl-C for the whole group (dagster dev, webserver, daemon, code servers, runs), then kill."""
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        pass
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)  # anyone left in the group?
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=10)
-
-
 @pytest.fixture
 def chromium() -> Path:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
@@ -169,75 +80,23 @@ def chromium() -> Path:
 
 
 @pytest.fixture
-def project(chromium, cookies) -> Path:
-    """The default project, rendered, with its .venv from `make install` (uv sync).
+def project(chromium, installed_project) -> Path:
+    """The default project with its .venv (`make install`), shared with the tooling tests.
 
     Asks for the browser first, so that a machine without one skips before any build.
     """
-    result = cookies.bake()
-    assert result.exit_code == 0, result.exception
-    project = Path(result.project_path)
-    assert project.name == "dagster_dbt_pipeline"
-    install = subprocess.run(
-        ["make", "install", f"UV={uv_executable()}"],
-        cwd=project,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert install.returncode == 0, f"make install failed:\n{install.stdout[-4000:]}\n{install.stderr[-4000:]}"
-    return project
-
-
-@dataclass
-class DagsterUI:
-    base_url: str
-    location: str  # code location name
-    repository: str
-    log: Path  # dagster dev's output
+    assert installed_project.root.name == "dagster_dbt_pipeline"
+    return installed_project.root
 
 
 @pytest.fixture
-def dagster_ui(project: Path, tmp_path: Path) -> Iterator[DagsterUI]:
+def dagster_ui(project: Path, tmp_path: Path) -> Iterator[Server]:
     """`dagster dev` in the project on a free loopback port, stopped with all its processes."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = clean_env(DUCKDB_DATABASE=str(tmp_path / "pipeline.duckdb"))
     # No DAGSTER_HOME: dagster dev makes a temporary instance folder in the project and
     # reads the project's dagster.yaml (the one-slot DuckDB pool, run retries).
-    env.pop("DAGSTER_HOME", None)
-    log = tmp_path / "dagster-dev.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(project / ".venv/bin/dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        found = None
-        while found is None:
-            if process.poll() is not None:
-                pytest.fail(f"dagster dev exited with {process.returncode}:\n{tail(log)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"dagster dev did not serve the code location in {START_TIMEOUT} s:\n{tail(log)}")
-            try:
-                with _HTTP.open(f"{base_url}/server_info", timeout=5) as response:
-                    assert json.load(response)["dagster_webserver_version"]
-                found = loaded_location(base_url)
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if found is None:
-                time.sleep(1)
-        yield DagsterUI(base_url, *found, log)
-    finally:
-        stop_process_group(process)
+    with serve([str(project / ".venv/bin/dagster"), "dev"], project, env, tmp_path / "dagster-dev.log") as server:
+        yield server
 
 
 @pytest.fixture
@@ -277,7 +136,7 @@ def asset_graph(page: Page, base_url: str):
     return graph
 
 
-def launch_partition_run(ui: DagsterUI, assets: list[str], partition: str) -> str:
+def launch_partition_run(ui: Server, assets: list[str], partition: str) -> str:
     """One run of the implicit asset job for a partition of the given assets; its id."""
     params = {
         "selector": {
@@ -294,7 +153,7 @@ def launch_partition_run(ui: DagsterUI, assets: list[str], partition: str) -> st
     return launched["run"]["runId"]
 
 
-def wait_for_run(ui: DagsterUI, run_id: str) -> str:
+def wait_for_run(ui: Server, run_id: str) -> str:
     """Poll the run until it ends (bounded); its final status."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while True:

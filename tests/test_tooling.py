@@ -1,15 +1,13 @@
 """A rendered project's own tooling passes as generated: ruff, sqlfluff, dg, dbt docs,
 pre-commit, and every command of its GitHub Actions workflow, in one virtual environment."""
 
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import clean_env, uv_executable
+from installed import Project
 
 pytestmark = pytest.mark.project_suite
 
@@ -20,55 +18,14 @@ EXPECTED_JOBS = {"lint", "test", "slow"}
 EXPECTED_COMMANDS = {"uv sync", "make lint", "make manifest", "uv run dg check defs", "make test", "make test-slow"}
 
 
-class Project:
-    """A rendered project with its .venv; runs commands in it, each command once."""
-
-    def __init__(self, root: Path, home: Path):
-        self.root = root
-        uv = Path(uv_executable())
-        # The workflow calls `uv` by name; the Makefile reads UV from the environment.
-        path = f"{uv.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        self.env = clean_env(UV=str(uv), PATH=path, PRE_COMMIT_HOME=str(home / "pre-commit"))
-        self.env.pop("DAGSTER_HOME", None)
-        self.done: dict[tuple, subprocess.CompletedProcess] = {}
-
-    def run(self, command: str, cwd: Path | None = None, env: dict[str, str] | None = None):
-        """`command` in bash, as GitHub Actions runs a step (-e, pipefail); the test fails on an error.
-
-        A command that already passed with the same folder and environment is not run again.
-        """
-        cwd = cwd or self.root
-        key = (command, str(cwd), tuple(sorted((env or {}).items())))
-        if key not in self.done:
-            result = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command],
-                cwd=cwd,
-                env={**self.env, **(env or {})},
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                pytest.fail(
-                    f"`{command}` failed in {cwd} (exit {result.returncode}):\n"
-                    f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
-                )
-            self.done[key] = result
-        return self.done[key]
+@pytest.fixture(scope="module")
+def project(installed_project) -> Project:
+    return installed_project
 
 
 @pytest.fixture(scope="module")
-def rendered(cookies_session) -> Path:
-    result = cookies_session.bake()
-    assert result.exit_code == 0, result.exception
-    return Path(result.project_path)
-
-
-@pytest.fixture(scope="module")
-def project(rendered: Path, tmp_path_factory) -> Project:
-    project = Project(rendered, tmp_path_factory.mktemp("tool-home"))
-    project.run("make install")
-    return project
+def rendered(installed_project) -> Path:
+    return installed_project.root
 
 
 @pytest.fixture(scope="module")

@@ -104,7 +104,7 @@ def prepare_manifest() -> None:
     dbt writes into a folder of its own, and the finished manifest replaces the old one in
     one rename: a process that loads at the same moment reads the old or the new one, whole.
     """
-    target = Path(dbt_project.target_path)
+    target = dbt_project.manifest_path.parent
     target.mkdir(parents=True, exist_ok=True)
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     with tempfile.TemporaryDirectory(prefix="parse-", dir=target) as parse_dir:

@@ -1,0 +1,56 @@
+"""A rendered default project with its .venv, shared by the tooling and dg tests (one install)."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import clean_env, uv_executable
+
+
+class Project:
+    """A rendered project with its .venv; runs commands in it, each command once."""
+
+    def __init__(self, root: Path, home: Path):
+        self.root = root
+        uv = Path(uv_executable())
+        # The workflow calls `uv` by name; the Makefile reads UV from the environment.
+        path = f"{uv.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        self.env = clean_env(UV=str(uv), PATH=path, PRE_COMMIT_HOME=str(home / "pre-commit"))
+        self.env.pop("DAGSTER_HOME", None)
+        self.done: dict[tuple, subprocess.CompletedProcess] = {}
+
+    def run(self, command: str, cwd: Path | None = None, env: dict[str, str] | None = None, again: bool = False):
+        """`command` in bash, as GitHub Actions runs a step (-e, pipefail); the test fails on an error.
+
+        A command that already passed with the same folder and environment is not run again,
+        unless `again` (its output depends on files a test changed).
+        """
+        cwd = cwd or self.root
+        key = (command, str(cwd), tuple(sorted((env or {}).items())))
+        if again or key not in self.done:
+            result = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command],
+                cwd=cwd,
+                env={**self.env, **(env or {})},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                pytest.fail(
+                    f"`{command}` failed in {cwd} (exit {result.returncode}):\n"
+                    f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
+                )
+            self.done[key] = result
+        return self.done[key]
+
+
+@pytest.fixture(scope="session")
+def installed_project(cookies_session, tmp_path_factory) -> Project:
+    """The default project, rendered once per session, after `make install`."""
+    result = cookies_session.bake()
+    assert result.exit_code == 0, result.exception
+    project = Project(Path(result.project_path), tmp_path_factory.mktemp("tool-home"))
+    project.run("make install")
+    return project
