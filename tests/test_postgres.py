@@ -27,6 +27,8 @@ pytestmark = pytest.mark.project_suite
 SLUG = "shared_warehouse"
 MODULE = f"{SLUG}.definitions"
 JOB = "daily_pipeline"
+DAILY_CHAIN = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_processing_daily"
+WEEKLY_CHAIN = "weekly_raw_data,stg_weekly_raw_data,mart_weekly_data,post_processing_weekly"
 DAILY_TABLES = ["raw.daily_raw_data", "main.stg_daily_raw_data", "main.mart_daily_data"]
 ROWS_PER_PARTITION = 24  # the project's DEFAULT_ROWS_PER_PARTITION
 BACKFILL_DAYS = 2
@@ -203,3 +205,44 @@ def test_a_shared_instance_runs_a_backfill_queued_by_another_process(
             assert cursor.fetchone() == (len(partitions),)
     finally:
         connection.close()
+
+
+def warehouse_tables(server: PostgresServer, database: str) -> dict[str, list[tuple]]:
+    """Every table of the schemas the project writes, each sorted."""
+    connection = server.connect(database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_schema in ('raw', 'main', 'reports') order by 1"
+            )
+            tables = [table for (table,) in cursor.fetchall()]
+            contents = {}
+            for table in tables:
+                cursor.execute(f"select * from {table}")
+                contents[table] = sorted(cursor.fetchall())
+            return contents
+    finally:
+        connection.close()
+
+
+def test_dg_launch_of_a_range_leaves_the_rows_of_make_backfill(project, venv, postgres_server, new_database):
+    """`dg launch --partition-range` (one run per cadence) against `make backfill`, each on its own database."""
+    answers = ANSWER_SETS["postgres"]
+    categories = [c.strip() for c in answers["category_values"].split(",")]
+    first = date.fromisoformat(answers["daily_start_date"])  # a Monday
+    last = first + timedelta(days=6)
+    by_make, by_dg = new_database("make"), new_database("dg")
+
+    def run(command: list[str], database: str) -> None:
+        env = clean_env(**postgres_server.env("POSTGRES", database))
+        result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+    run(["make", "backfill", f"START={first}", f"END={last}", f"UV={uv_executable()}"], by_make)
+    for chain, end in ((DAILY_CHAIN, last), (WEEKLY_CHAIN, first)):
+        partition_range = f"{categories[0]}|{first}...{categories[-1]}|{end}"
+        run([str(venv / "dg"), "launch", "--assets", chain, "--partition-range", partition_range], by_dg)
+    made = warehouse_tables(postgres_server, by_make)
+    assert len(made) == 8 and all(made.values())
+    assert warehouse_tables(postgres_server, by_dg) == made
