@@ -157,7 +157,7 @@ def load_definitions(project: Path) -> subprocess.CompletedProcess:
     """dbt parse and load the code location, in a fresh interpreter (this suite's venv)."""
     slug = next((project / "src").iterdir()).name
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "DUCKDB_DATABASE": str(project / "test.duckdb")}
-    code = f"import {slug}.definitions as d; print(len(d.defs.resolve_asset_graph().get_all_asset_keys()))"
+    code = f"import {slug}.definitions as d; print(len(d.defs().resolve_asset_graph().get_all_asset_keys()))"
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
 
 

@@ -7,13 +7,12 @@ docs/updating.md (test_documented_commands_are_these keeps the two together).
 """
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, clean_env, module_constant, run_project_suite
+from conftest import TEMPLATE, module_constant, run_project_suite
+from template_git import TemplateRepo, commit_all, run
 
 UPDATE = "copier update --trust --defaults"
 UPDATE_WITH_ANSWERS = "copier update --trust --defaults --data category_values=A,B,C --data daily_start_date=2023-12-25"
@@ -22,71 +21,13 @@ SWITCH_TO_POSTGRES = "copier update --trust --defaults --data warehouse=postgres
 ADOPT = 'git add .copier-answers.yml && git commit -m "Adopt copier updates"'
 DOCUMENTED = [UPDATE, UPDATE_WITH_ANSWERS, UPDATE_WITH_REJECTS, ADOPT]
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Template tests",
-    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
-    "GIT_COMMITTER_NAME": "Template tests",
-    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-}
 README_LINE = "make test         # the project's tests"
 NEW_SETTING = "# Release 1.1: a comment the template added to dagster.yaml."
-
-
-def run(command: str | list[str], cwd: Path) -> str:
-    """Run a command (a shell line, as documented, or an argument list) and return stdout."""
-    result = subprocess.run(
-        command,
-        cwd=cwd,
-        shell=isinstance(command, str),
-        env=clean_env(**GIT_IDENTITY),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
-class TemplateRepo:
-    """A git copy of this template (its current files, committed or not)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=TEMPLATE,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split("\0")
-        for name in filter(None, listed):
-            if (TEMPLATE / name).is_file():
-                (path / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(TEMPLATE / name, path / name)
-        run(["git", "init", "--quiet", "--initial-branch=main"], path)
-        self.release("v1.0.0")
-
-    def release(self, tag: str) -> None:
-        run(["git", "add", "--all"], self.path)
-        run(["git", "commit", "--quiet", "--allow-empty", "-m", f"Release {tag}"], self.path)
-        run(["git", "tag", tag], self.path)
-
-    def edit(self, relative: str, old: str, new: str) -> None:
-        file = self.path / "{{cookiecutter.project_slug}}" / relative
-        text = file.read_text()
-        assert old in text, relative
-        file.write_text(text.replace(old, new, 1))
 
 
 @pytest.fixture
 def template(tmp_path: Path) -> TemplateRepo:
     return TemplateRepo(tmp_path / "template")
-
-
-def commit_all(project: Path, message: str) -> None:
-    run(["git", "add", "--all"], project)
-    run(["git", "commit", "--quiet", "-m", message], project)
 
 
 def copier_project(template: TemplateRepo, destination: Path) -> Path:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import TEMPLATE, clean_env
-from test_update import GIT_IDENTITY, UPDATE, commit_all, run
+from template_git import GIT_IDENTITY, commit_all, run
+from test_update import UPDATE
 
 OLD_LAYOUT = "4e7f12d"  # the last commit with src/<slug>/assets.py, jobs.py and automation.py
 OLD, NEW = "v0.9.0", "v1.0.0"

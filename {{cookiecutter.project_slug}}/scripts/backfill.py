@@ -7,11 +7,13 @@ pool limit applies. These runs execute in this process and are not retried by th
 execute in this process and are not retried by the
 {%- endif %}
 daemon: rerun the same range after a failure (reruns are safe). Without dates: the first
-two weeks of daily partitions.
+two weeks of daily partitions. With --categories, only those categories (e.g. one that
+`copier update` just added): one run per run of neighbouring categories, others untouched.
 
-Usage: python scripts/backfill.py [START END]     e.g. 2024-01-01 2024-01-14
+Usage: python scripts/backfill.py [START END] [--categories C,D]     e.g. 2024-01-01 2024-01-14
 """
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -62,19 +64,50 @@ def parse_day(text: str, name: str) -> date:
         sys.exit(f"{name}: '{text}' is not a date in the form YYYY-MM-DD.")
 
 
-def materialize(assets: str, first: date, last: date, env: dict[str, str]) -> None:
-    partition_range = f"{CATEGORIES[0]}|{first}...{CATEGORIES[-1]}|{last}"
-    print(f"Materializing {assets} for {partition_range}", flush=True)
-    command = ["dagster", "asset", "materialize", "-m", MODULE, "--select", assets]
-    subprocess.run([*command, "--partition-range", partition_range], check=True, env={**os.environ, **RUN_ENV, **env})
+def category_blocks(chosen: list[str]) -> list[tuple[str, str]]:
+    """The chosen categories as (first, last) ranges of neighbours in the partitions' order."""
+    blocks: list[list[str]] = []
+    for index, category in enumerate(CATEGORIES):
+        if category in chosen:
+            if blocks and CATEGORIES.index(blocks[-1][-1]) == index - 1:
+                blocks[-1].append(category)
+            else:
+                blocks.append([category])
+    return [(block[0], block[-1]) for block in blocks]
 
 
-def main(args: list[str]) -> None:
+def parse_categories(text: str | None) -> list[str]:
+    if text is None or not text.strip():
+        return list(CATEGORIES)
+    chosen = [category.strip() for category in text.split(",") if category.strip()]
+    unknown = [category for category in chosen if category not in CATEGORIES]
+    if unknown or not chosen:
+        given = ", ".join(unknown) or repr(text)
+        sys.exit(f"CATEGORIES: {given} not among this project's categories ({', '.join(CATEGORIES)}).")
+    return chosen
+
+
+def materialize(assets: str, first: date, last: date, categories: list[str], env: dict[str, str]) -> None:
+    for first_category, last_category in category_blocks(categories):
+        partition_range = f"{first_category}|{first}...{last_category}|{last}"
+        print(f"Materializing {assets} for {partition_range}", flush=True)
+        command = ["dagster", "asset", "materialize", "-m", MODULE, "--select", assets]
+        command += ["--partition-range", partition_range]
+        subprocess.run(command, check=True, env={**os.environ, **RUN_ENV, **env})
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description="Materialize every asset for the days START..END.")
+    parser.add_argument("dates", nargs="*", metavar="START END", help="first and last day, YYYY-MM-DD")
+    parser.add_argument("--categories", help="comma-separated categories (default: all)")
+    options = parser.parse_args(argv)
+    args = options.dates
+    categories = parse_categories(options.categories)
     if not args:
         first_day = date.fromisoformat(DAILY_START_DATE)
         args = [str(first_day), str(first_day + timedelta(days=FIRST_TWO_WEEKS - 1))]
     if len(args) != 2:
-        sys.exit("Usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD (both, or neither)")
+        sys.exit("Usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD (both, or neither) [CATEGORIES=C,D]")
     start, end = parse_day(args[0], "START"), parse_day(args[1], "END")
     if start < date.fromisoformat(DAILY_START_DATE):
         sys.exit(f"START: {start} is before the first daily partition, {DAILY_START_DATE}.")
@@ -84,12 +117,12 @@ def main(args: list[str]) -> None:
     if end >= today:
         sys.exit(f"END: {end} has no partition yet; the last daily partition is {today - timedelta(days=1)}.")
     with instance_env() as env:
-        materialize(DAILY_ASSETS, start, end, env)
+        materialize(DAILY_ASSETS, start, end, categories, env)
         first_monday = max(start + timedelta(days=(7 - start.weekday()) % 7), date.fromisoformat(WEEKLY_START_DATE))
         last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
         last_monday = last_sunday - timedelta(days=6)
         if first_monday <= last_monday:
-            materialize(WEEKLY_ASSETS, first_monday, last_monday, env)
+            materialize(WEEKLY_ASSETS, first_monday, last_monday, categories, env)
         else:
             print("No whole week (Monday to Sunday) inside the range; weekly assets skipped.")
 

@@ -6,17 +6,8 @@ from {{ cookiecutter.project_slug }}.project import postgres_settings
 from {{ cookiecutter.project_slug }}.project import DUCKDB_PATH
 {% endif -%}
 from {{ cookiecutter.project_slug }}.resources import build_resources
+from {{ cookiecutter.project_slug }}.sql import WAREHOUSE_TABLES
 
-TABLES = [
-    "raw.daily_raw_data",
-    "raw.weekly_raw_data",
-    "main.stg_daily_raw_data",
-    "main.stg_weekly_raw_data",
-    "main.mart_daily_data",
-    "main.mart_weekly_data",
-    "reports.post_processing_daily",
-    "reports.post_processing_weekly",
-]
 WEEKLY_SQL = """
     select category, cast(start_time as date) as week, daily_row_count, daily_value_sum, weekly_value
     from main.mart_weekly_data order by week, category
@@ -33,7 +24,7 @@ def main() -> None:
         print(f"DuckDB file: {DUCKDB_PATH}\n")
 {%- endif %}
         print(f"{'table':<32} {'rows':>8}  {'categories':>10}  first start_time -> last start_time")
-        for table in TABLES:
+        for table in WAREHOUSE_TABLES:
             rows, categories, first, last = con.execute(
                 f"select count(*), count(distinct category), min(start_time), max(start_time) from {table}"
             ).fetchall()[0]

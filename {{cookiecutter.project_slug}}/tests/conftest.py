@@ -1,28 +1,34 @@
 """Shared test tools: a {% if cookiecutter.warehouse == "postgres" %}PostgreSQL database made for the test{% else %}DuckDB file in a temp folder{% endif %} and real partition runs through Dagster."""
 
+import os
+import shutil
 {% if cookiecutter.warehouse == "postgres" -%}
 import uuid
+{% endif -%}
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+{% if cookiecutter.warehouse == "postgres" -%}
 import psycopg2
+{% else -%}
+import duckdb
+{% endif -%}
 import pytest
 
 from {{ cookiecutter.project_slug }}.definitions import defs
-from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, POSTGRES_DB_ENV_VAR, dbt_project, postgres_settings
+{% if cookiecutter.warehouse == "postgres" -%}
+from {{ cookiecutter.project_slug }}.project import (
+    DBT_EXECUTABLE,
+    PACKAGE_DIR,
+    POSTGRES_DB_ENV_VAR,
+    PROJECT_ROOT,
+    dbt_project,
+    postgres_settings,
+)
 from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse, ProjectDbtCliResource
 {% else -%}
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import dagster as dg
-import duckdb
-import pytest
-
-from {{ cookiecutter.project_slug }}.definitions import defs
-from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, dbt_project
+from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, PACKAGE_DIR, PROJECT_ROOT, dbt_project
 from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
 {% endif %}
 # The code location as Dagster loads it, and its assets (to materialize some of them).
@@ -158,19 +164,26 @@ class Pipeline:
         self.resources = make_resources(location)
 
     def run(
-        self, selection: list[str], first_key: str, last_key: str | None = None, rows: int | None = None
+        self,
+        selection: list[str],
+        first_key: str,
+        last_key: str | None = None,
+        rows: int | None = None,
+        ops: dict | None = None,
+        tags: dict[str, str] | None = None,
     ) -> dg.ExecuteInProcessResult:
-        """One run over the partition range first_key...last_key, as a single-run backfill does."""
-        run_config = None
+        """One run over the partition range first_key...last_key, as a single-run backfill does;
+        `ops` adds run config by op name, `tags` run tags."""
+        ops = dict(ops or {})
         if rows is not None:
-            run_config = {"ops": {"daily_raw_data": {"config": {"rows_per_partition": rows}}}}
+            ops["daily_raw_data"] = {"config": {"rows_per_partition": rows}}
         return dg.materialize(
             ALL_ASSETS,
             selection=selection,
             resources=self.resources,
             instance=self.instance,
-            run_config=run_config,
-            tags={RANGE_START_TAG: first_key, RANGE_END_TAG: last_key or first_key},
+            run_config={"ops": ops} if ops else None,
+            tags={**(tags or {}), RANGE_START_TAG: first_key, RANGE_END_TAG: last_key or first_key},
         )
 
     def query(self, sql: str) -> list[tuple]:
@@ -217,3 +230,18 @@ def instance() -> Iterator[dg.DagsterInstance]:
 @pytest.fixture
 def pipeline(tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
     return Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
+
+
+# ------------------------------------------------------------- a copy of the project
+def copy_package(folder: Path, with_manifest: bool) -> Path:
+    """The project's pyproject.toml (dg reads it) and package in `folder`, with the manifest it
+    has now or without one."""
+    ignored = ["logs", "__pycache__"] + ([] if with_manifest else ["target"])
+    copy = folder / "src" / PACKAGE_DIR.name
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns(*ignored))
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", folder)
+    return copy
+
+
+def package_env(folder: Path, warehouse) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(folder / "src"), **warehouse_env(warehouse)}

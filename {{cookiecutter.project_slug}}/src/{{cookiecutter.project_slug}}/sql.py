@@ -50,6 +50,8 @@ WINDOW_FILTER = "start_time >= %(start)s and start_time < %(end)s and category =
 # not seen by the other delete), so writers of one table take turns for this short step.
 DELETE_WINDOW_SQL = "select pg_advisory_xact_lock(hashtext('{table}'));\ndelete from {table} where " + WINDOW_FILTER
 
+CATEGORY_FILTER = "category = %(category)s"
+
 REPORT_TABLE_DDL = (
     "begin;\n"
     + DDL_LOCK
@@ -87,11 +89,29 @@ WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (sel
 
 DELETE_WINDOW_SQL = "delete from {table} where " + WINDOW_FILTER
 
+CATEGORY_FILTER = "category = $category"
+
 REPORT_TABLE_DDL = """
 create schema if not exists {schema};
 create table if not exists {schema}.{table} as {select} limit 0
 """
 {%- endif %}
+
+# Every table the project writes: raw data (Python), dbt models, summaries (Python).
+WAREHOUSE_TABLES = [
+    "raw.daily_raw_data",
+    "raw.weekly_raw_data",
+    "main.stg_daily_raw_data",
+    "main.stg_weekly_raw_data",
+    "main.mart_daily_data",
+    "main.mart_weekly_data",
+    "reports.post_processing_daily",
+    "reports.post_processing_weekly",
+]
+EXISTING_TABLES_SQL = """
+    select table_schema || '.' || table_name from information_schema.tables
+    where table_schema in ('raw', 'main', 'reports')
+"""
 
 # Portable SQL: the same on both engines.
 SUMMARY_SQL = {

@@ -17,17 +17,43 @@ from ...translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 
 translator = CustomizedDagsterDbtTranslator()
 
+# A run tag that asks the dbt step for a rebuild, for runs that take no run config: backfills
+# launched from the UI or the API (Dagster passes no run config to backfills).
+FULL_REFRESH_TAG = "{{ cookiecutter.project_slug }}/full_refresh"
+TRUE_VALUES = {"true", "1", "yes"}
 
-def run_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator:
+
+class DbtRunConfig(dg.Config):
+    """Run config of the dbt step (the launchpad's `ops: <name>_dbt_models: config:`)."""
+
+    # Rebuild the selected models from every row of their inputs, as after a schema change:
+    # `dbt build --full-refresh` over the whole history, whatever partitions the run names.
+    full_refresh: bool = False
+
+
+def dbt_build_args(context: dg.AssetExecutionContext, config: DbtRunConfig) -> list[str]:
+    """`dbt build` for the run's window; a full rebuild over all history when asked for."""
+    if config.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() in TRUE_VALUES:
+        context.log.info(
+            "Full refresh: the selected models are rebuilt from all their input rows, every partition "
+            "(not only this run's); Dagster records materializations for this run's partitions."
+        )
+        return ["build", "--full-refresh"]
+    return ["build", "--vars", json.dumps(partition_window(context).as_dbt_vars())]
+
+
+def run_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig
+) -> Iterator:
     """One `dbt build` of the selected models for the run's window and categories."""
-    dbt_vars = partition_window(context).as_dbt_vars()
+    args = dbt_build_args(context, config)
 {%- if cookiecutter.warehouse == "postgres" %}
     models = [key.path[-1] for key in context.selected_asset_keys]
     with warehouse.lock_while_missing(models):
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        yield from dbt.cli(args, context=context).stream()
 {%- else %}
     with exclusive_access(Path(warehouse.path)):
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        yield from dbt.cli(args, context=context).stream()
 {%- endif %}
 
 
@@ -43,8 +69,8 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
         backfill_policy=single_run,
         pool=WAREHOUSE_POOL,
     )
-    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        yield from run_dbt(context, dbt, warehouse)
+    def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig):
+        yield from run_dbt(context, dbt, warehouse, config)
 
     return models
 
