@@ -90,9 +90,10 @@ def test_own_tests_pass(project, venv, postgres_server):
 def test_own_slow_tests_pass(project, venv, postgres_server):
     """Runs of other partitions in parallel on a new database (no pool), a retry by the daemon,
     a run killed during dbt then rerun, rebuilds after a schema change, a model added or
-    refused (the slow property test is left out for time)."""
-    tests = "tests/test_concurrency.py tests/test_faults.py tests/test_rebuild.py tests/test_project.py"
-    run_project_suite(project, "test-slow", PYTEST_ARGS=tests, **postgres_server.env())
+    refused, a dropped category purged (the slow property test is left out for time)."""
+    tests = ["test_concurrency", "test_faults", "test_rebuild", "test_project", "test_categories"]
+    arguments = " ".join(f"tests/{name}.py" for name in tests)
+    run_project_suite(project, "test-slow", PYTEST_ARGS=arguments, **postgres_server.env())
 
 
 def test_lint_passes(project, venv):

@@ -41,6 +41,7 @@ EXPECTED_FILES = [
     "tests/test_automation.py",
     "tests/test_project.py",
     "tests/test_rebuild.py",
+    "tests/test_categories.py",
     "src/{slug}/definitions.py",
     "src/{slug}/defs/__init__.py",
     "src/{slug}/defs/raw/raw_data.py",
