@@ -68,7 +68,7 @@ def test_dg_list_defs_shows_the_whole_code_location(project):
     assert len(listing["asset_checks"]) == len(tests) > 0
     assert names(listing, "asset_checks", "asset_key") == DBT_MODELS
     assert names(listing, "jobs") == {"daily_pipeline", "weekly_pipeline"}
-    assert names(listing, "sensors") == {"automation_sensor"}
+    assert names(listing, "sensors") == {"automation_sensor", "failure_alert_sensor"}
     assert names(listing, "resources") == {"warehouse", "dbt"}
     assert names(listing, "schedules") == set()
 
@@ -84,7 +84,7 @@ def test_a_scaffolded_asset_and_sensor_load_at_once(project):
     ):
         listing = listed(project)
         assert "orders" in names(listing, "assets", "asset_key")
-        assert names(listing, "sensors") == {"automation_sensor", "late_data"}
+        assert names(listing, "sensors") == {"automation_sensor", "failure_alert_sensor", "late_data"}
         assert "All definitions loaded successfully" in project.run("uv run dg check defs", again=True).stdout
     assert "orders" not in names(listed(project), "assets", "asset_key")
 

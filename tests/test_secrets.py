@@ -46,6 +46,10 @@ def test_credentials_and_paths_come_from_the_environment(project):
     else:
         assert 'env_var("DUCKDB_DATABASE"' in profiles
         assert "DUCKDB_DATABASE=" in env_example
+    # The alert webhook: documented, never given a value.
+    alerts = (project / "src/dagster_dbt_pipeline/defs/automation/alerts.py").read_text()
+    assert 'WEBHOOK_ENV_VAR = "ALERT_WEBHOOK_URL"' in alerts
+    assert "\n# ALERT_WEBHOOK_URL=\n" in env_example
     shared = (project / "deploy/dagster.yaml").read_text()
     for name in ["DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"]:
         assert f"env: {name}\n" in shared and f"# {name}=" in env_example, name

@@ -50,7 +50,8 @@ def test_dbt_tests_load_as_blocking_checks():
     assert all(check.blocking for check in checks)
 
 
-def test_jobs_and_running_automation_sensor():
+def test_jobs_and_running_sensors():
     assert {job.name for job in DEFS.jobs} == {"daily_pipeline", "weekly_pipeline"}
-    (sensor,) = [sensor for sensor in DEFS.sensors if sensor.name == "automation_sensor"]
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    sensors = {sensor.name: sensor.default_status for sensor in DEFS.sensors}
+    running = dg.DefaultSensorStatus.RUNNING
+    assert sensors == {"automation_sensor": running, "failure_alert_sensor": running}
