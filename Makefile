@@ -30,8 +30,12 @@ $(COOKIECUTTER_CONFIG):
 	$(UV) sync --compile-bytecode
 	@touch .venv
 
+# Two workers, each taking whole test modules: most modules wait on rendered projects'
+# processes, so the two cores are used at once. PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
-	$(UV) run pytest
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 PYTHON_DIRS := hooks tests bench docs
 
