@@ -20,6 +20,16 @@ pytestmark = pytest.mark.project_suite
 
 SLUG = "dagster_dbt_pipeline"
 DBT_MODELS = {"stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"}
+# The Python checks: one blocking data check on each raw asset, besides the dbt tests.
+RAW_CHECKS = {("daily_raw_data", "raw_has_every_period"), ("weekly_raw_data", "raw_has_every_period")}
+JOBS = {"daily_pipeline", "weekly_pipeline", "raw_data_checks"}
+# Freshness policies (deadline cron, lower bound in seconds) of the marts and reports.
+FRESHNESS = {
+    "mart_daily_data": ("0 4 * * *", 4 * 3600),
+    "post_processing_daily": ("0 4 * * *", 4 * 3600),
+    "mart_weekly_data": ("0 4 * * 1", 4 * 3600),
+    "post_processing_weekly": ("0 4 * * 1", 4 * 3600),
+}
 DAILY_CHAIN = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_processing_daily"
 WEEKLY_CHAIN = "weekly_raw_data,stg_weekly_raw_data,mart_weekly_data,post_processing_weekly"
 # The first week of the default answers (2024-01-01 is a Monday): seven days and one week.
@@ -27,7 +37,8 @@ FIRST_DAY, LAST_DAY = "2024-01-01", "2024-01-07"
 # What dg's schedule scaffold targets, and the README's fix for this project.
 SCAFFOLD_TARGET = 'target="*"'
 ONE_CADENCE = 'job_name="daily_pipeline"'
-ASSET_NODES = "{ assetNodes { assetKey { path } } }"
+ASSET_NODES = """{ assetNodes { assetKey { path } internalFreshnessPolicy {
+    ... on CronFreshnessPolicy { deadlineCron lowerBoundDeltaSeconds } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +73,15 @@ def test_dg_list_defs_shows_the_whole_code_location(project):
     listing = listed(project)
     expected = module_constant(project.root / "tests" / "test_definitions.py", "EXPECTED_ASSETS")
     assert names(listing, "assets", "asset_key") == expected
-    # Every dbt test is a check of its model.
+    # Every dbt test is a check of its model; the raw assets have their data check.
     manifest = json.loads(next(project.root.glob("src/*/dbt/target/manifest.json")).read_text())
     tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
-    assert len(listing["asset_checks"]) == len(tests) > 0
-    assert names(listing, "asset_checks", "asset_key") == DBT_MODELS
-    assert names(listing, "jobs") == {"daily_pipeline", "weekly_pipeline"}
+    assert len(listing["asset_checks"]) == len(tests) + len(RAW_CHECKS) and tests
+    assert names(listing, "asset_checks", "asset_key") == DBT_MODELS | {asset for asset, _ in RAW_CHECKS}
+    raw_assets = {asset for asset, _ in RAW_CHECKS}
+    checks = {(check["asset_key"], check["name"]) for check in listing["asset_checks"]}
+    assert {check for check in checks if check[0] in raw_assets} == RAW_CHECKS
+    assert names(listing, "jobs") == JOBS
     assert names(listing, "sensors") == {"automation_sensor", "failure_alert_sensor"}
     assert names(listing, "resources") == {"warehouse", "dbt"}
     assert names(listing, "schedules") == set()
@@ -137,6 +151,33 @@ def test_dg_launch_of_a_range_leaves_the_rows_of_make_backfill(project, tmp_path
     assert launched == made
 
 
+def test_dg_launch_runs_the_raw_data_checks_alone(project, tmp_path):
+    """The checks' own job, from the CLI: dg launch has no option to select checks."""
+    categories = module_constant(project.root / "src" / SLUG / "partitions.py", "CATEGORIES")
+    warehouse, lost_day = tmp_path / "checked.duckdb", "2024-01-03"
+    env = {"DUCKDB_DATABASE": str(warehouse)}
+    partition_range = f"{categories[0]}|{FIRST_DAY}...{categories[-1]}|{LAST_DAY}"
+    project.run(f'uv run dg launch --assets daily_raw_data --partition-range "{partition_range}"', env=env)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            f"delete from raw.daily_raw_data where category = '{categories[0]}' "
+            f"and cast(start_time as date) = '{lost_day}'"
+        )
+    window = {"first_period": FIRST_DAY, "last_period": LAST_DAY}
+    config = {"ops": {"daily_raw_data_raw_has_every_period": {"config": window}}}
+    command = [uv_executable(), "run", "dg", "launch", "--job", "raw_data_checks", "--config-json", json.dumps(config)]
+    launch = subprocess.run(
+        command, cwd=project.root, env={**project.env, **env}, capture_output=True, text=True, check=False
+    )
+    output = launch.stdout + launch.stderr
+    assert launch.returncode != 0
+    # The daily check names the one lost pair; the weekly one (no weekly rows) fails too.
+    pairs = 7 * len(categories)
+    assert f"raw.daily_raw_data has no rows for 1 of the {pairs} (period, category) pairs" in output
+    assert f"Missing: ({lost_day}, {categories[0]})." in output
+    assert "raw.weekly_raw_data does not exist" in output
+
+
 def test_dg_dev_serves_the_eight_assets(project, tmp_path):
     expected = module_constant(project.root / "tests" / "test_definitions.py", "EXPECTED_ASSETS")
     env = {**project.env, "DUCKDB_DATABASE": str(tmp_path / "pipeline.duckdb")}
@@ -145,3 +186,10 @@ def test_dg_dev_serves_the_eight_assets(project, tmp_path):
         assert server.location == SLUG
         nodes = graphql(server.base_url, ASSET_NODES)["assetNodes"]
         assert {"/".join(node["assetKey"]["path"]) for node in nodes} == expected
+        # The freshness policies show in the webserver (`dg list defs` has no field for them).
+        policies = {
+            "/".join(node["assetKey"]["path"]): tuple(node["internalFreshnessPolicy"].values())
+            for node in nodes
+            if node["internalFreshnessPolicy"]
+        }
+        assert policies == FRESHNESS

@@ -6,6 +6,7 @@ import shutil
 import uuid
 {% endif -%}
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -31,9 +32,9 @@ from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse, Project
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, PACKAGE_DIR, PROJECT_ROOT, dbt_project
 from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
 {% endif %}
-# The code location as Dagster loads it, and its assets (to materialize some of them).
+# The code location as Dagster loads it, and its assets and checks (to run some of them).
 DEFS = defs()
-ALL_ASSETS = list(DEFS.assets or [])
+ALL_ASSETS = [*(DEFS.assets or []), *(DEFS.asset_checks or [])]
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
 DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
@@ -171,9 +172,11 @@ class Pipeline:
         rows: int | None = None,
         ops: dict | None = None,
         tags: dict[str, str] | None = None,
+        raise_on_error: bool = True,
     ) -> dg.ExecuteInProcessResult:
         """One run over the partition range first_key...last_key, as a single-run backfill does;
-        `ops` adds run config by op name, `tags` run tags."""
+        `ops` adds run config by op name, `tags` run tags. The checks of the selected assets run
+        with them, as in every run of them."""
         ops = dict(ops or {})
         if rows is not None:
             ops["daily_raw_data"] = {"config": {"rows_per_partition": rows}}
@@ -184,7 +187,31 @@ class Pipeline:
             instance=self.instance,
             run_config={"ops": ops} if ops else None,
             tags={**(tags or {}), RANGE_START_TAG: first_key, RANGE_END_TAG: last_key or first_key},
+            raise_on_error=raise_on_error,
         )
+
+    def check(self, asset: str, **window) -> dg.AssetCheckEvaluation:
+        """A run of `asset`'s raw data check alone, for `window` (its config); its result."""
+        (check_key,) = DEFS.resolve_asset_graph().get_check_keys_for_assets({dg.AssetKey(asset)})
+        op_name = f"{asset}_{check_key.name}"
+        result = dg.materialize(
+            ALL_ASSETS,
+            selection=dg.AssetSelection.checks(check_key),
+            resources=self.resources,
+            instance=self.instance,
+            run_config={"ops": {op_name: {"config": window}}},
+            raise_on_error=False,
+        )
+        (evaluation,) = result.get_asset_check_evaluations()
+        return evaluation
+
+    def lose_rows(self, table: str, category: str, start: date, end: date) -> None:
+        """Delete the rows of `category` in [start, end) from raw.<table>, as a lost load leaves it."""
+        with self.resources["warehouse"].connect() as con:
+            con.execute(
+                f"delete from raw.{table} where category = '{category}' "
+                f"and start_time >= '{start}' and start_time < '{end}'"
+            )
 
     def query(self, sql: str) -> list[tuple]:
         return query(self.location, sql)

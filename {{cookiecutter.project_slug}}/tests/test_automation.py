@@ -1,15 +1,22 @@
 """Automation asks for older partitions once their inputs are in, never the newest window."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import dagster as dg
 import pytest
 from conftest import DEFS
+from dagster._utils.schedules import get_latest_completed_cron_tick  # what Dagster's freshness uses
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
 CATEGORY = CATEGORIES[0]
+FRESHNESS_ASSETS = ["mart_daily_data", "post_processing_daily", "mart_weekly_data", "post_processing_weekly"]
+# The freshness simulation: a tick every 12 hours for three weeks (the weekly chain is in
+# its steady state by the third), then every hour from the Sunday noon before the third
+# Monday to that Monday morning.
+WARM_UP_TICKS = timedelta(hours=12)
+NIGHT_TICKS = timedelta(hours=1)
 
 
 def key(day: date) -> str:
@@ -23,11 +30,15 @@ def at(day: date) -> datetime:
 
 def materialized(instance: dg.DagsterInstance, asset: str, *days: date, checks_pass: bool = True) -> None:
     """Record what a run of `asset` for `days` records: its materializations, then the
-    results of its dbt tests (unpartitioned blocking checks)."""
-    for day in days:
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset, partition=key(day)))
+    results of its checks (dbt tests, the raw data check: unpartitioned blocking checks)."""
+    recorded(instance, dg.AssetKey(asset), [key(day) for day in days], checks_pass)
+
+
+def recorded(instance: dg.DagsterInstance, asset: dg.AssetKey, partitions: list[str], checks_pass: bool) -> None:
+    for partition in partitions:
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset, partition=partition))
     for check in DEFS.resolve_asset_graph().asset_check_keys:
-        if check.asset_key == dg.AssetKey(asset):
+        if check.asset_key == asset:
             instance.report_runless_asset_event(
                 dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=checks_pass)
             )
@@ -106,3 +117,67 @@ def test_raw_data_lands_on_its_cron(sensor):
     assert requested(sensor.tick(at(day)), "daily_raw_data") == {
         f"{category}|{day - timedelta(days=1)}" for category in CATEGORIES
     }
+
+
+def test_a_raw_data_gap_blocks_downstream_until_filled(pipeline, sensor):
+    """Real runs and checks on the warehouse; the sensor sees their results."""
+    now = at(WEEK + timedelta(days=8))
+    days = [WEEK + timedelta(days=offset) for offset in range(3)]
+    lost = days[1]
+    sensor.tick(now)
+    pipeline.run(["daily_raw_data"], key(days[0]), key(days[-1]))  # its check passes in the run
+    pipeline.lose_rows("daily_raw_data", CATEGORY, lost, lost + timedelta(days=1))
+    failed = pipeline.check(
+        "daily_raw_data", first_period=str(days[0]), last_period=str(days[-1]), categories=[CATEGORY]
+    )
+    assert not failed.passed and failed.metadata["first_missing"].value == [[str(lost), CATEGORY]]
+    assert not requested(sensor.tick(now), "stg_daily_raw_data")
+
+    pipeline.run(["daily_raw_data"], key(lost))  # the day loaded again: its check passes
+    assert requested(sensor.tick(now), "stg_daily_raw_data") == {key(day) for day in days}
+
+
+def test_the_block_follows_the_latest_check_result_not_the_partition(pipeline, sensor):
+    """The check is not partitioned: Dagster judges it by its latest result, so a passing
+    run of another day lifts the block for every partition, the gap's included."""
+    now = at(WEEK + timedelta(days=8))
+    days = [WEEK + timedelta(days=offset) for offset in range(3)]
+    lost, another_day = days[1], days[-1] + timedelta(days=1)
+    sensor.tick(now)
+    pipeline.run(["daily_raw_data"], key(days[0]), key(days[-1]))
+    pipeline.lose_rows("daily_raw_data", CATEGORY, lost, lost + timedelta(days=1))
+    assert not pipeline.check(
+        "daily_raw_data", first_period=str(lost), last_period=str(lost), categories=[CATEGORY]
+    ).passed
+    assert not requested(sensor.tick(now), "stg_daily_raw_data")
+
+    pipeline.run(["daily_raw_data"], key(another_day))
+    assert key(lost) in requested(sensor.tick(now), "stg_daily_raw_data")
+
+
+@pytest.mark.slow
+def test_every_night_the_marts_and_reports_land_inside_their_freshness_window(instance, sensor):
+    """Every requested partition is recorded as materialized with passing checks, as if it
+    ran at once; the tick that asks for it must lie in its freshness policy's window."""
+    graph = DEFS.resolve_asset_graph()
+    monday = WEEK + timedelta(weeks=3)
+    night = datetime.combine(monday - timedelta(days=1), time(12, 30))
+    morning = datetime.combine(monday, time(6, 30))
+    now, asked_at = datetime.combine(WEEK, time(0, 30)), {asset: [] for asset in FRESHNESS_ASSETS}
+    while now <= morning:
+        result = sensor.tick(now)
+        for asset in graph.get_all_asset_keys():
+            partitions = [str(partition) for partition in result.get_requested_partitions(asset)]
+            if partitions:
+                recorded(instance, asset, partitions, checks_pass=True)
+                if now >= night and asset.to_user_string() in asked_at:
+                    asked_at[asset.to_user_string()].append(now)
+        now += NIGHT_TICKS if now >= night else WARM_UP_TICKS
+
+    for asset in FRESHNESS_ASSETS:
+        policy = graph.get(dg.AssetKey(asset)).freshness_policy
+        deadline = get_latest_completed_cron_tick(policy.deadline_cron, morning.replace(tzinfo=UTC), policy.timezone)
+        deadline = deadline.astimezone(UTC).replace(tzinfo=None)
+        assert deadline.date() == monday
+        in_window = [moment for moment in asked_at[asset] if deadline - policy.lower_bound_delta <= moment <= deadline]
+        assert in_window, (asset, asked_at[asset], deadline, policy.lower_bound_delta)

@@ -3,6 +3,8 @@
 import dagster as dg
 from conftest import DEFS
 
+from {{ cookiecutter.project_slug }}.conditions import daily_freshness, weekly_freshness
+
 EXPECTED_ASSETS = {
     "daily_raw_data",
     "weekly_raw_data",
@@ -50,8 +52,34 @@ def test_dbt_tests_load_as_blocking_checks():
     assert all(check.blocking for check in checks)
 
 
+def test_each_raw_asset_has_its_blocking_data_check():
+    graph = DEFS.resolve_asset_graph()
+    raw_checks = {
+        (check.asset_key.to_user_string(), check.name)
+        for check in graph.asset_check_keys
+        if check.asset_key.to_user_string() in {"daily_raw_data", "weekly_raw_data"}
+    }
+    assert raw_checks == {("daily_raw_data", "raw_has_every_period"), ("weekly_raw_data", "raw_has_every_period")}
+
+
+def test_marts_and_reports_carry_the_freshness_policy_of_their_cadence():
+    graph = DEFS.resolve_asset_graph()
+    policies = {key.to_user_string(): graph.get(key).freshness_policy for key in graph.get_all_asset_keys()}
+    assert policies == {
+        "daily_raw_data": None,
+        "weekly_raw_data": None,
+        "stg_daily_raw_data": None,
+        "stg_weekly_raw_data": None,
+        "mart_daily_data": daily_freshness,
+        "post_processing_daily": daily_freshness,
+        "mart_weekly_data": weekly_freshness,
+        "post_processing_weekly": weekly_freshness,
+    }
+    assert daily_freshness != weekly_freshness
+
+
 def test_jobs_and_running_sensors():
-    assert {job.name for job in DEFS.jobs} == {"daily_pipeline", "weekly_pipeline"}
+    assert {job.name for job in DEFS.jobs} == {"daily_pipeline", "weekly_pipeline", "raw_data_checks"}
     sensors = {sensor.name: sensor.default_status for sensor in DEFS.sensors}
     running = dg.DefaultSensorStatus.RUNNING
     assert sensors == {"automation_sensor": running, "failure_alert_sensor": running}

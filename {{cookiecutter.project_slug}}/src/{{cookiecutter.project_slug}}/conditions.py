@@ -1,4 +1,6 @@
-"""Automation conditions: when the automation sensor (defs/automation) asks for a partition."""
+"""Automation conditions and freshness policies: when partitions are asked for, and due."""
+
+from datetime import timedelta
 
 import dagster as dg
 
@@ -19,3 +21,19 @@ downstream_condition = (
     & ~dg.AutomationCondition.in_latest_time_window()
     & dg.AutomationCondition.all_deps_blocking_checks_passed()
 ).with_label("eager outside the latest time window, upstream checks passed")
+
+# Freshness of the marts and reports: the automation above builds a period once the next
+# one has begun, so every night's work starts at midnight UTC (daily models every day,
+# weekly ones on Mondays), and raw data for the new period lands at 01:00. The deadline,
+# three hours after that cron, leaves time for the run and its retries (dagster.yaml);
+# only a materialization since midnight counts, so a missed night shows at 04:00.
+DAILY_FRESHNESS_DEADLINE_CRON = "0 4 * * *"
+WEEKLY_FRESHNESS_DEADLINE_CRON = "0 4 * * 1"
+FRESHNESS_LOWER_BOUND = timedelta(hours=4)
+
+daily_freshness = dg.FreshnessPolicy.cron(
+    deadline_cron=DAILY_FRESHNESS_DEADLINE_CRON, lower_bound_delta=FRESHNESS_LOWER_BOUND
+)
+weekly_freshness = dg.FreshnessPolicy.cron(
+    deadline_cron=WEEKLY_FRESHNESS_DEADLINE_CRON, lower_bound_delta=FRESHNESS_LOWER_BOUND
+)

@@ -64,7 +64,7 @@ class PartitionWindow:
         }
 
 
-def partition_window(context: dg.AssetExecutionContext) -> PartitionWindow:
+def partition_window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> PartitionWindow:
     """Decode the run's partitions (one key or a single-run range) into one window.
 
     A range run covers every category between its first and last key for every date
@@ -86,3 +86,23 @@ def partition_window(context: dg.AssetExecutionContext) -> PartitionWindow:
         end=window.end.replace(tzinfo=None),
         categories=categories,
     )
+
+
+def periods_window(
+    partitions_def: dg.MultiPartitionsDefinition, first: str | None, last: str | None, categories: list[str]
+) -> PartitionWindow:
+    """The window from period `first` to period `last` (date keys of the time dimension; by
+    default the first and the last partition there is), for `categories` (default: all)."""
+    time_partitions = partitions_def.get_partitions_def_for_dimension(TIME_DIMENSION)
+    assert isinstance(time_partitions, dg.TimeWindowPartitionsDefinition)
+    first = first or time_partitions.get_first_partition_key()
+    last = last or time_partitions.get_last_partition_key()
+    unknown = [key for key in (first, last) if key is None or not time_partitions.has_partition_key(key)]
+    unknown += [category for category in categories if category not in CATEGORIES]
+    if unknown:
+        raise dg.Failure(f"Not partitions of this project: {unknown}")
+    start = time_partitions.time_window_for_partition_key(first).start.replace(tzinfo=None)
+    end = time_partitions.time_window_for_partition_key(last).end.replace(tzinfo=None)
+    if end <= start:
+        raise dg.Failure(f"The last period, {last}, is before the first, {first}.")
+    return PartitionWindow(start, end, tuple(c for c in CATEGORIES if not categories or c in categories))

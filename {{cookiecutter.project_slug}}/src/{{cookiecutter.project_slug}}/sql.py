@@ -45,6 +45,11 @@ cross join generate_series(0, %(rows)s - 1) as r(row_number)
 
 WINDOW_FILTER = "start_time >= %(start)s and start_time < %(end)s and category = any(%(categories)s)"
 
+# Every (period start, category) of a window: `step` apart from `start`, before `end`.
+WINDOW_PERIODS = """unnest(%(categories)s::varchar[]) as c(category)
+cross join generate_series(%(start)s::timestamp, %(end)s::timestamp - %(step)s::interval, %(step)s::interval)
+    as p(period_start)"""
+
 # Runs of other partitions write the same table at once. Deleting a window and inserting
 # it again is not safe against a concurrent run of the *same* window (its new rows are
 # not seen by the other delete), so writers of one table take turns for this short step.
@@ -86,6 +91,10 @@ cross join range($rows) as r(row_number)
 """
 
 WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (select unnest($categories::varchar[]))"
+
+# Every (period start, category) of a window: `step` apart from `start`, before `end`.
+WINDOW_PERIODS = """unnest($categories::varchar[]) as c(category)
+cross join generate_series($start::timestamp, $end::timestamp - $step, $step) as p(period_start)"""
 
 DELETE_WINDOW_SQL = "delete from {table} where " + WINDOW_FILTER
 
@@ -134,3 +143,28 @@ SUMMARY_TOTALS_SQL = """
     select category, count(*), cast(sum(row_count) as bigint), sum(value_sum)
     from {table} where {window} group by category order by category
 """
+
+# The raw data check (defs/raw/checks.py): the (period start, category) pairs of a window
+# with no row in raw.{table}; {unit} is the period, `day` or `week` (weeks start on Monday
+# in both engines, as the weekly partitions do).
+RAW_TABLE_EXISTS_SQL = (
+    "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '{table}'"
+)
+
+MISSING_PERIODS_SQL = (
+    """
+    with present as (
+        select distinct category, date_trunc('{unit}', start_time) as period_start
+        from raw.{table}
+        where """
+    + WINDOW_FILTER
+    + """
+    )
+    select p.period_start, c.category
+    from """
+    + WINDOW_PERIODS
+    + """
+    left join present on present.category = c.category and present.period_start = p.period_start
+    where present.category is null
+"""
+)

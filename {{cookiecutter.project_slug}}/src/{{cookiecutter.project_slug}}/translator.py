@@ -1,4 +1,4 @@
-"""How dbt nodes become Dagster assets: source keys, partition mappings, automation."""
+"""How dbt nodes become Dagster assets: source keys, partition mappings, automation, freshness."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -6,23 +6,38 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
-from .conditions import downstream_condition
+from .conditions import daily_freshness, downstream_condition, weekly_freshness
 from .partitions import daily_to_weekly
 
 # dbt tags that choose a model's partitions; the tag is also the dbt selection.
 DAILY_TAG = "daily"
 WEEKLY_TAG = "weekly"
+# Models in this folder of models/ are what consumers read: they carry the freshness policy
+# of their cadence tag (conditions.py); staging models only feed them and have none.
+MARTS_FOLDER = "marts"
+FRESHNESS_BY_TAG = {DAILY_TAG: daily_freshness, WEEKLY_TAG: weekly_freshness}
+
+
+def freshness_policy(props: Mapping[str, Any]) -> dg.FreshnessPolicy | None:
+    """The freshness policy of a mart model's cadence tag; None for other models."""
+    if MARTS_FOLDER not in props.get("fqn", [])[1:-1]:
+        return None
+    policies = [policy for tag, policy in FRESHNESS_BY_TAG.items() if tag in props.get("tags", [])]
+    return policies[0] if len(policies) == 1 else None
 
 
 class CustomizedDagsterDbtTranslator(DagsterDbtTranslator):
-    """dbt sources are the raw Dagster assets of the same name; models run on automation."""
+    """dbt sources are the raw Dagster assets of the same name; models run on automation,
+    marts carry their cadence's freshness policy."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec.replace_attributes(key=dg.AssetKey(props["name"]))
-        return spec.replace_attributes(automation_condition=downstream_condition)
+        return spec.replace_attributes(
+            automation_condition=downstream_condition, freshness_policy=freshness_policy(props)
+        )
 
     def get_partition_mapping(
         self, dbt_resource_props: Mapping[str, Any], dbt_parent_resource_props: Mapping[str, Any]

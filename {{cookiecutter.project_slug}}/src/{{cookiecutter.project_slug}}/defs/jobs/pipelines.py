@@ -19,3 +19,9 @@ weekly_pipeline_job = dg.define_asset_job(
     | build_dbt_asset_selection([dbt_models.weekly_dbt_models], dbt_select=f"tag:{WEEKLY_TAG}"),
     description="Weekly raw data, its dbt models and the weekly summary (needs its days).",
 )
+
+raw_data_checks_job = dg.define_asset_job(
+    "raw_data_checks",
+    selection=dg.AssetSelection.checks_for_assets("daily_raw_data", "weekly_raw_data"),
+    description="The raw data checks alone, for the periods of their run config (default: all).",
+)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ...conditions import downstream_condition
+from ...conditions import daily_freshness, downstream_condition, weekly_freshness
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...resources import WAREHOUSE_POOL
 from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
@@ -41,6 +41,7 @@ def write_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
     automation_condition=downstream_condition,
+    freshness_policy=daily_freshness,
     kinds={"python", "{{ cookiecutter.warehouse }}"},
 )
 def post_processing_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -54,6 +55,7 @@ def post_processing_daily(context: dg.AssetExecutionContext, warehouse: Warehous
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
     automation_condition=downstream_condition,
+    freshness_policy=weekly_freshness,
     kinds={"python", "{{ cookiecutter.warehouse }}"},
 )
 def post_processing_weekly(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

@@ -1,0 +1,55 @@
+"""The raw data checks: every (period, category) of a window has rows, or the check fails naming the gaps."""
+
+from datetime import date, timedelta
+
+import pytest
+from conftest import DAILY_ASSETS
+
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, TIME_DIMENSION, WEEKLY_START_DATE, daily_partitions
+
+WEEK = date.fromisoformat(WEEKLY_START_DATE)
+FIRST, LAST = CATEGORIES[0], CATEGORIES[-1]
+PERIOD = {"daily_raw_data": timedelta(days=1), "weekly_raw_data": timedelta(weeks=1)}
+
+
+@pytest.mark.parametrize("asset", PERIOD)
+def test_a_lost_period_fails_the_check_naming_it(pipeline, asset):
+    step = PERIOD[asset]
+    first, lost, last = WEEK, WEEK + step, WEEK + 2 * step
+    run = pipeline.run([asset], f"{FIRST}|{first}", f"{LAST}|{last}")
+    # Every run of the raw asset checks the run's own window, after the write.
+    (evaluation,) = run.get_asset_check_evaluations()
+    assert evaluation.passed, evaluation.description
+
+    pipeline.lose_rows(asset, FIRST, lost, lost + step)
+    evaluation = pipeline.check(asset, first_period=str(first), last_period=str(last))
+    assert not evaluation.passed
+    assert f"({lost}, {FIRST})" in evaluation.description
+    assert evaluation.metadata["missing_pairs"].value == 1
+    assert evaluation.metadata["first_missing"].value == [[str(lost), FIRST]]
+    # A window without the lost period is complete.
+    assert pipeline.check(asset, first_period=str(last), last_period=str(last)).passed
+
+
+def test_a_write_that_misses_rows_fails_its_check_and_stops_the_run_before_dbt(pipeline):
+    run = pipeline.run(DAILY_ASSETS, f"{FIRST}|{WEEK}", rows=0, raise_on_error=False)
+    assert not run.success
+    (evaluation,) = run.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert f"({WEEK}, {FIRST})" in evaluation.description
+    materialized = {event.asset_key.to_user_string() for event in run.get_asset_materialization_events()}
+    assert materialized == {"daily_raw_data"}
+    assert not pipeline.has_table("stg_daily_raw_data")
+
+
+def test_the_check_alone_covers_every_period_by_default(pipeline):
+    assert "does not exist" in pipeline.check("daily_raw_data").description
+    days = 3
+    pipeline.run(["daily_raw_data"], f"{FIRST}|{WEEK}", f"{LAST}|{WEEK + timedelta(days=days - 1)}")
+    evaluation = pipeline.check("daily_raw_data")
+    every_day = daily_partitions.get_partitions_def_for_dimension(TIME_DIMENSION).get_partition_keys()
+    skipped = [day for day in every_day if date.fromisoformat(day) < WEEK]
+    assert not evaluation.passed
+    assert evaluation.metadata["missing_pairs"].value == (len(every_day) - days) * len(CATEGORIES)
+    first_missing = skipped[0] if skipped else str(WEEK + timedelta(days=days))
+    assert evaluation.metadata["first_missing"].value[0] == [first_missing, FIRST]
