@@ -1,11 +1,13 @@
 """Day two of a generated project, with copier and make as its docs/operations.md says: add a
 category and fill only it, reach back to earlier days, then drop the category and purge its rows.
 
-One DuckDB project made with copier from a git copy of this template; every step compares
-the tables row by row with what they held before it.
+A project made with copier from a git copy of this template, on each warehouse (PostgreSQL:
+a database of its own in the test server); every step compares the tables row by row with
+what they held before it.
 """
 
-from pathlib import Path
+import uuid
+from collections.abc import Iterator
 
 import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
@@ -32,12 +34,52 @@ SHOW_CATEGORIES = (
 )
 
 
-def tables(database: Path, where: str = "true") -> dict[str, list[tuple]]:
-    """Every table of the project's DuckDB file (its rows matching `where`), each sorted."""
-    with duckdb.connect(str(database), read_only=True) as con:
-        listed = con.execute("select table_schema || '.' || table_name from information_schema.tables order by 1")
-        names = [name for (name,) in listed.fetchall()]
-        return {name: sorted(con.execute(f"select * from {name} where {where}").fetchall()) for name in names}
+# The schemas the project writes (PostgreSQL lists its own catalog tables too).
+PROJECT_TABLES = (
+    "select table_schema || '.' || table_name from information_schema.tables "
+    "where table_schema in ('raw', 'main', 'reports') order by 1"
+)
+
+
+class Tables:
+    """The project's warehouse as the test reads it: a DuckDB file, or a PostgreSQL database."""
+
+    def __init__(self, env: dict[str, str], connect):
+        self.env = env  # what the project needs to use it
+        self.connect = connect
+
+    def __call__(self, where: str = "true") -> dict[str, list[tuple]]:
+        """Every table (its rows matching `where`), each sorted."""
+        connection = self.connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(PROJECT_TABLES)
+            names = [name for (name,) in cursor.fetchall()]
+            contents = {}
+            for name in names:
+                cursor.execute(f"select * from {name} where {where}")
+                contents[name] = sorted(cursor.fetchall())
+            return contents
+        finally:
+            connection.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request, tmp_path) -> Iterator[tuple[str, Tables]]:
+    """(answer, tables) for each warehouse; PostgreSQL in a database made for the test."""
+    if request.param == "duckdb":
+        path = tmp_path / "warehouse.duckdb"
+        yield "duckdb", Tables({"DUCKDB_DATABASE": str(path)}, lambda: duckdb.connect(str(path), read_only=True))
+        return
+    server = request.getfixturevalue("postgres_server")
+    database = f"test_day_two_{uuid.uuid4().hex[:8]}"
+    admin = server.connect()
+    admin.cursor().execute(f'create database "{database}"')
+    try:
+        yield "postgres", Tables(server.env("POSTGRES", database), lambda: server.connect(database))
+    finally:
+        admin.cursor().execute(f'drop database if exists "{database}" with (force)')
+        admin.close()
 
 
 def test_documented_commands_are_these():
@@ -46,15 +88,15 @@ def test_documented_commands_are_these():
         assert command in operations, command
 
 
-def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path):
+def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path, warehouse):
+    answer, tables = warehouse
     template = TemplateRepo(tmp_path / "template")
     project = tmp_path / "project"
     copy = ["copier", "copy", "--trust", "--defaults", "--data", f"daily_start_date={FIRST_WEEK[0]}"]
-    run([*copy, str(template.path), str(project)], tmp_path)
+    run([*copy, "--data", f"warehouse={answer}", str(template.path), str(project)], tmp_path)
     run(["git", "init", "--quiet", "--initial-branch=main"], project)
     commit_all(project, "Generated")
-    database = tmp_path / "warehouse.duckdb"
-    env = {"UV": uv_executable(), "DUCKDB_DATABASE": str(database)}
+    env = {"UV": uv_executable(), **tables.env}
 
     def shell(command: str, fails: bool = False, **extra: str) -> str:
         return run(command, project, {**env, **extra}, fails=fails)
@@ -67,35 +109,35 @@ def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path):
     commit_all(project, "Lock the environment")  # copier updates a clean work tree only
     # More rows than later runs make: a later run that rewrote these rows would change them.
     shell(f"make backfill START={FIRST_WEEK[0]} END={FIRST_WEEK[1]}", RAW_ROWS_PER_PARTITION=str(FIRST_ROWS))
-    first = tables(database)
+    first = tables()
     assert all(first.values()) and len(first) == 8
-    assert tables(database, "category not in ('A', 'B')") == dict.fromkeys(first, [])
+    assert tables("category not in ('A', 'B')") == dict.fromkeys(first, [])
 
     # A new category, filled alone: A and B stay as they were, row by row.
     update(ADD_CATEGORY, "Category C")
     assert module_constant(project / "src" / SLUG / "partitions.py", "CATEGORIES") == ["A", "B", "C"]
     shell(FILL_CATEGORY)
-    assert tables(database, "category in ('A', 'B')") == first
-    with_c = tables(database)
-    assert all(tables(database, "category = 'C'").values())
+    assert tables("category in ('A', 'B')") == first
+    with_c = tables()
+    assert all(tables("category = 'C'").values())
 
     # Earlier days: their rows come in, the later ones stay as they were.
     update(REACH_BACK, "From 2024-01-01")
     shell(FILL_EARLIER)
-    assert tables(database, f"start_time >= '{FIRST_WEEK[0]}'") == with_c
-    assert all(tables(database, f"start_time < '{FIRST_WEEK[0]}'").values())
+    assert tables(f"start_time >= '{FIRST_WEEK[0]}'") == with_c
+    assert all(tables(f"start_time < '{FIRST_WEEK[0]}'").values())
 
     # Dropping C: its partitions leave Dagster, its rows stay until the purge.
-    before_drop = tables(database)
-    without_c = tables(database, "category <> 'C'")
+    before_drop = tables()
+    without_c = tables("category <> 'C'")
     update(DROP_CATEGORY, "No category C")
     assert shell(SHOW_CATEGORIES).strip().splitlines()[-1] == "['A', 'B']"
-    assert tables(database) == before_drop
+    assert tables() == before_drop
     refused = shell("make purge-category CATEGORY=A", fails=True)
     assert "'A' is still a category of this project" in refused
-    assert tables(database) == before_drop
+    assert tables() == before_drop
     shell(PURGE)
-    assert tables(database) == without_c
+    assert tables() == without_c
     # Every dbt test passes on the whole of every table (no run window): the marts are consistent.
     dbt_dir = f"src/{SLUG}/dbt"
     shell(f'"$UV" run dbt test --project-dir {dbt_dir} --profiles-dir {dbt_dir}')

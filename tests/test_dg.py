@@ -5,6 +5,7 @@ them (`uv run dg ...`). Files that a test scaffolds are removed when it ends.
 """
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -138,6 +139,11 @@ def test_dg_launch_of_a_range_leaves_the_rows_of_make_backfill(project, tmp_path
     categories = module_constant(project.root / "src" / SLUG / "partitions.py", "CATEGORIES")
     by_make, by_dg = tmp_path / "make.duckdb", tmp_path / "dg.duckdb"
     project.run(f"make backfill START={FIRST_DAY} END={LAST_DAY}", env={"DUCKDB_DATABASE": str(by_make)})
+    # The README's run of the raw data checks alone, on what make backfill wrote.
+    readme = (project.root / "README.md").read_text()
+    check_alone = re.search(r"^(uv run dg launch --job raw_data_checks .*?)\n```", readme, re.S | re.M).group(1)
+    checked = project.run(check_alone, env={"DUCKDB_DATABASE": str(by_make)})
+    assert (checked.stdout + checked.stderr).count("ASSET_CHECK_EVALUATION - Asset check 'raw_has_every_period'") == 2
     for chain, last in ((DAILY_CHAIN, LAST_DAY), (WEEKLY_CHAIN, FIRST_DAY)):
         partition_range = f"{categories[0]}|{FIRST_DAY}...{categories[-1]}|{last}"
         result = project.run(
