@@ -34,22 +34,27 @@ def run(command: str | list[str], cwd: Path, env: dict[str, str] | None = None, 
     return result.stdout
 
 
+def copy_template_files(destination: Path) -> None:
+    """This template's files as they are now, committed or not (git's view, ignored files left out)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (TEMPLATE / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, destination / name)
+
+
 class TemplateRepo:
     """A git copy of this template (its current files, committed or not)."""
 
     def __init__(self, path: Path):
         self.path = path
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=TEMPLATE,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split("\0")
-        for name in filter(None, listed):
-            if (TEMPLATE / name).is_file():
-                (path / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(TEMPLATE / name, path / name)
+        copy_template_files(path)
         run(["git", "init", "--quiet", "--initial-branch=main"], path)
         self.release("v1.0.0")
 

@@ -6,14 +6,13 @@ says: unchanged, it becomes what a fresh copy of v1.0.0 holds; with changes in a
 that v1.0.0 removes, copier's migration keeps that module beside itself.
 """
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import TEMPLATE, clean_env
-from template_git import GIT_IDENTITY, commit_all, run
+from template_git import GIT_IDENTITY, commit_all, copy_template_files, run
 from test_update import UPDATE
 
 OLD_LAYOUT = "4e7f12d"  # the last commit with src/<slug>/assets.py, jobs.py and automation.py
@@ -38,17 +37,7 @@ def template(tmp_path: Path) -> Path:
     run(["git", "tag", OLD], clone)
     # This tree, committed or not, as the next release.
     run(["git", "rm", "-r", "--quiet", "."], clone)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=TEMPLATE,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        if (TEMPLATE / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE / name, clone / name)
+    copy_template_files(clone)
     commit_all(clone, f"Release {NEW}")
     run(["git", "tag", NEW], clone)
     return clone
