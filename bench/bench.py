@@ -5,6 +5,8 @@ project's venv with uv, then measures:
 
 1. a full backfill (365 days x 4 categories, RAW_ROWS_PER_PARTITION rows each) through all
    8 assets with the project's own single-run backfill, scripts/backfill.py START END;
+   then the same backfill launched as the UI does, by GraphQL against `make dev`
+   (ui_backfill.py), its runs read back from the instance;
 2. the same work as one run per partition, measured on a small window and scaled;
 3. the floor: the same SQL in one plain DuckDB process (bench/floor.py);
 4. the cost of one new day after 7 days and after 365 days of history;
@@ -36,6 +38,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psutil
+from ui_backfill import report as ui_report
+from ui_backfill import tables_differ, ui_backfill
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 RESULTS = TEMPLATE / "bench" / "results"
@@ -71,6 +75,7 @@ MIB = 1024 * 1024
 TARGETS = {
     "full_wall": 60.0,  # s
     "full_peak_mib": 2048.0,
+    "ui_ratio": 1.5,  # the UI path's wall time over the CLI path's, same rows
     "speedup": 20.0,
     "floor_ratio": 5.0,
     "incremental_ratio": 1.3,
@@ -434,7 +439,7 @@ def main() -> None:
         "--skip",
         action="append",
         default=[],
-        choices=["full", "per-partition", "floor", "incremental", "tests"],
+        choices=["full", "ui", "per-partition", "floor", "incremental", "tests"],
         help="leave a measurement out",
     )
     parser.add_argument("--project", type=Path, help="reuse an already rendered and synced project (no render)")
@@ -519,6 +524,25 @@ def main() -> None:
         print(f"1. Full backfill {START}..{last_day} (scripts/backfill.py):")
         full = project.backfill("full_backfill", START, last_day, full_db)
         measures["full"] = asdict(full)
+
+    save()
+    if "ui" not in args.skip:
+        # 1b. The same days, categories and rows, launched as the UI does.
+        print("1b. The same backfill launched as the UI does (GraphQL launchPartitionBackfill, make dev):")
+        ui_db, weeks = project.db("ui"), weeks_inside(START, last_day)
+        load = os.getloadavg()[0]
+        launched = ui_backfill(
+            root,
+            uv,
+            project.env(ui_db, project.dagster_home("ui_backfill")),
+            project.logs / "ui_backfill.log",
+            [(DAILY_ASSETS, *key_range(START, last_day).split("..."))]
+            + ([(WEEKLY_ASSETS, *key_range(*weeks).split("..."))] if weeks else []),
+        )
+        measures["ui"] = {**asdict(launched), "load_before": load}
+        if "full" not in args.skip:
+            measures["ui"]["differ"] = tables_differ(full_db, ui_db)
+        print(f"  ui_backfill {launched.wall:8.2f} s wall, {len(launched.runs)} runs, {launched.status}", flush=True)
 
     save()
     if "incremental" not in args.skip:
@@ -678,6 +702,23 @@ def build_report(info: dict, m: dict, args: argparse.Namespace) -> str:
             "<= 2 GiB",
             full["peak_rss_mib"] <= TARGETS["full_peak_mib"],
         )
+    ui = m.get("ui")
+    if ui:
+        ratio = ui["wall"] / full["wall"] if full else None
+        row(
+            "1b",
+            f"The same, launched as the UI does (GraphQL, make dev): {len(ui['runs'])} runs",
+            fmt_s(ui["wall"]),
+            "",
+            f"<= {TARGETS['ui_ratio']}x of 1",
+            ratio is not None and ratio <= TARGETS["ui_ratio"],
+        )
+        if ratio is not None:
+            row("1b", "UI path / CLI path (wall)", f"{ratio:.2f}x")
+        differ = ui.get("differ")
+        if differ is not None:
+            same = "every row" if not any(differ.values()) else f"differ: {differ}"
+            row("1b", "Tables of the UI path against those of 1", same)
     daily_pp, weekly_pp = m.get("per_partition_daily"), m.get("per_partition_weekly")
     if daily_pp and weekly_pp:
         mean = {
@@ -807,6 +848,8 @@ def build_report(info: dict, m: dict, args: argparse.Namespace) -> str:
             "",
         ]
         lines += breakdown(full)
+    if ui:
+        lines += ["", *ui_report(ui, full["wall"] if full else None)]
     if floor:
         stages = floor["extra"]["stages"]
         lines += ["", "Floor stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()) + "."]

@@ -4,7 +4,6 @@ import ast
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ import yaml
 # pytest-cookies and pytest-copie both register --template, so only pytest-cookies loads
 # as a plugin (pyproject.toml disables copie) and pytest-copie's fixtures are imported.
 from pytest_copie.plugin import _copier_config_file, copie, copie_session  # noqa: F401
+from webserver import free_port
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
@@ -221,12 +221,6 @@ class PostgresServer:
         except Exception:  # noqa: BLE001 - any failure means: not this server
             return False
         return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def postgres_binaries() -> Path | None:

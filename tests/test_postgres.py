@@ -20,7 +20,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-from conftest import ANSWER_SETS, PostgresServer, clean_env, free_port, run_project_suite, uv_executable
+from conftest import ANSWER_SETS, PostgresServer, clean_env, run_project_suite, uv_executable
+from webserver import free_port
 
 pytestmark = pytest.mark.project_suite
 
