@@ -14,9 +14,9 @@ def defs() -> dg.Definitions:
         # Running the steps in the run's own process saves starting a Python process (and
         # importing Dagster and dbt) for each step.
 {%- else %}
-        # Every step opens the DuckDB file and so waits for the one-slot "duckdb" pool: steps
-        # never run side by side. Running them in the run's own process saves starting a
-        # Python process (and importing Dagster and dbt) for each step.
+        # The steps of one run follow each other (raw data, dbt, summary), each waiting for
+        # the DuckDB file. Running them in the run's own process saves starting a Python
+        # process (and importing Dagster and dbt) for each step.
 {%- endif %}
         dg.Definitions(executor=dg.in_process_executor),
     )

@@ -81,7 +81,6 @@ class PostgresWarehouse(dg.ConfigurableResource):
 
 
 {% else -%}
-import fcntl
 import importlib.metadata
 import os
 from collections.abc import Iterator, Sequence
@@ -94,33 +93,18 @@ import duckdb
 from dagster_dbt import DbtCliResource
 from packaging import version  # a dependency of dagster-dbt
 
+from .duckdb_lock import exclusive_access
 from .project import DBT_EXECUTABLE, DUCKDB_PATH, dbt_project
 
-# DuckDB lets one process write a file at a time. Every step that opens the file runs in
-# this pool, which dagster.yaml limits to one step at a time across all runs.
+# DuckDB lets one process write a file at a time. Every Python step that opens the file
+# runs in this pool, which dagster.yaml limits to one step at a time across all runs; dbt
+# steps wait for the file's lock instead (duckdb_lock.py).
 DUCKDB_POOL = "duckdb"
 WAREHOUSE_POOL = DUCKDB_POOL
 # DuckDB keeps up to 80% of RAM by default; past this limit it spills to disk instead.
 # dbt's profiles.yml reads the same variable.
 MEMORY_LIMIT_ENV_VAR = "DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1GB"
-
-
-@contextmanager
-def exclusive_access(database: Path) -> Iterator[None]:
-    """Wait for, then hold, an OS lock on `<database>.lock` while the file is in use.
-
-    The pool serialises steps, but Dagster's slot claim on its default SQLite storage is
-    not atomic: two steps can, rarely, get the one slot at once. This lock is the last
-    guard, so a writer waits instead of failing on DuckDB's own file lock. (POSIX only.)
-    """
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with open(database.with_name(database.name + ".lock"), "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 class DuckDBWarehouse(dg.ConfigurableResource):

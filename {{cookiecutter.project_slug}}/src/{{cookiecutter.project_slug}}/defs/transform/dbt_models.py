@@ -2,16 +2,12 @@
 
 import json
 from collections.abc import Iterator
-{%- if cookiecutter.warehouse == "duckdb" %}
-from pathlib import Path
-{%- endif %}
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...project import dbt_project
-from ...resources import WAREHOUSE_POOL{% if cookiecutter.warehouse == "duckdb" %}, exclusive_access{% endif %}
 from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
 from ...translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 
@@ -52,8 +48,10 @@ def run_dbt(
     with warehouse.lock_while_missing(models):
         yield from dbt.cli(args, context=context).stream()
 {%- else %}
-    with exclusive_access(Path(warehouse.path)):
-        yield from dbt.cli(args, context=context).stream()
+    # No pool slot and no lock here: dbt takes the DuckDB file's lock itself, once it has
+    # started and parsed the project (duckdb_lock.py, profiles.yml), so those seconds and
+    # the events after it overlap another run's work.
+    yield from dbt.cli(args, context=context).stream()
 {%- endif %}
 
 
@@ -67,7 +65,6 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
         partitions_def=partitions_def,
         dagster_dbt_translator=translator,
         backfill_policy=single_run,
-        pool=WAREHOUSE_POOL,
     )
     def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig):
         yield from run_dbt(context, dbt, warehouse, config)
