@@ -19,6 +19,8 @@ from webserver import asset_range, launch_backfill, make_dev_address, serve, wai
 
 # A year of 4 categories took about 2 minutes here; a stuck backfill ends the bench instead.
 BACKFILL_TIMEOUT = 3600  # s
+# Decimals to which floating-point columns are compared (tables_differ).
+FLOAT_DECIMALS = 6
 # Run events that mark the phases of a run, by the names sqlite storage keeps for them.
 PHASES = {
     "PIPELINE_ENQUEUED": "enqueued",  # created by the backfill daemon, in the run queue
@@ -133,10 +135,14 @@ def ui_backfill(root: Path, uv: str, env: dict[str, str], log: Path, ranges: lis
 
 
 def tables_differ(first: Path, second: Path) -> dict[str, int]:
-    """Rows of each table of `first` missing from `second` or the other way round (0: equal)."""
+    """Rows of each table of `first` missing from `second` or the other way round (0: equal).
+
+    Floating-point columns are compared to 6 decimals: a sum over the same rows can end in
+    other last bits when DuckDB adds them in another order (other runs, other threads).
+    """
     import duckdb  # the template's dev dependencies have it, with dbt-duckdb
 
-    with duckdb.connect() as con:
+    with duckdb.connect(config={"enable_progress_bar": False}) as con:
         con.execute(f"attach '{first}' as a (read_only)")
         con.execute(f"attach '{second}' as b (read_only)")
         names = con.execute(
@@ -144,9 +150,17 @@ def tables_differ(first: Path, second: Path) -> dict[str, int]:
         ).fetchall()
         differ = {}
         for (name,) in names:
+            columns = con.execute(f"describe a.{name}").fetchall()
+            select = ", ".join(
+                f"round({column}, {FLOAT_DECIMALS})" if kind in ("DOUBLE", "FLOAT") else column
+                for column, kind, *_ in columns
+            )
+            only_in = "(select count(*) from (select {s} from {x}.{t} except all select {s} from {y}.{t}))"
             (count,) = con.execute(
-                f"select (select count(*) from (select * from a.{name} except all select * from b.{name}))"
-                f" + (select count(*) from (select * from b.{name} except all select * from a.{name}))"
+                "select "
+                + only_in.format(s=select, x="a", y="b", t=name)
+                + " + "
+                + only_in.format(s=select, x="b", y="a", t=name)
             ).fetchone()
             differ[name] = count
         return differ
