@@ -152,7 +152,8 @@ def tables_differ(first: Path, second: Path) -> dict[str, int]:
     """
     import duckdb  # the template's dev dependencies have it, with dbt-duckdb
 
-    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
         con.execute(f"attach '{first}' as a (read_only)")
         con.execute(f"attach '{second}' as b (read_only)")
         names = con.execute(

@@ -31,7 +31,7 @@ ASSETS = [
     "post_processing_weekly",
 ]
 # Daily partitions from 14 days ago: 14 whole days, and at least one whole week (the first
-# Monday on or after the start is at most 8 days ago, so its Sunday is before today).
+# Monday on or after the start is 8 to 14 days ago, so its Sunday is before today).
 DAYS = 14
 BACKFILL_TIMEOUT = 900  # s; a few minutes here
 RUNS = """query Runs($id: String!) {
