@@ -17,7 +17,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 from webserver import asset_range, launch_backfill, make_dev_address, serve, wait_for_backfill  # noqa: E402
 
-# A year of 4 categories took about 2 minutes here; a stuck backfill ends the bench instead.
+# A year of 4 categories took 4.5 to 10 minutes here; a stuck backfill ends the bench instead.
 BACKFILL_TIMEOUT = 3600  # s
 # Decimals to which floating-point columns are compared (tables_differ).
 FLOAT_DECIMALS = 6
