@@ -4,8 +4,18 @@ import os
 import subprocess
 from pathlib import Path
 
+import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
 from conftest import clean_env, uv_executable
+
+
+def warehouse_tables(path: Path) -> dict[str, list[tuple]]:
+    """Every table of a project's DuckDB file, each sorted."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables order by 1"
+        ).fetchall()
+        return {table: sorted(con.execute(f"select * from {table}").fetchall()) for (table,) in tables}
 
 
 class Project:

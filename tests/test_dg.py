@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
 from conftest import module_constant, uv_executable
-from installed import Project
+from installed import Project, warehouse_tables
 from webserver import graphql, serve
 
 pytestmark = pytest.mark.project_suite
@@ -124,15 +124,6 @@ def test_a_scaffolded_schedule_loads_once_it_names_one_cadence(project):
         assert SCAFFOLD_TARGET in text
         file.write_text(text.replace(SCAFFOLD_TARGET, ONE_CADENCE))
         assert names(listed(project), "schedules") == {"nightly"}
-
-
-def warehouse_tables(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a DuckDB file, each sorted."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables order by 1"
-        ).fetchall()
-        return {table: sorted(con.execute(f"select * from {table}").fetchall()) for (table,) in tables}
 
 
 def test_dg_launch_of_a_range_leaves_the_rows_of_make_backfill(project, tmp_path):

@@ -12,9 +12,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
-from installed import Project
+from installed import Project, warehouse_tables
 from webserver import graphql, launch_backfill, make_dev_address, serve, wait_for_backfill
 
 pytestmark = pytest.mark.project_suite
@@ -53,13 +52,6 @@ def project(cookies_session, tmp_path_factory) -> tuple[Project, str, str]:
     project = Project(Path(result.project_path), tmp_path_factory.mktemp("ui-home"))
     project.run("make install")
     return project, str(first), str(last)
-
-
-def warehouse_tables(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a DuckDB file, each sorted."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        names = con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
-        return {name: sorted(con.execute(f"select * from {name}").fetchall()) for (name,) in names}
 
 
 def test_a_ui_backfill_of_every_partition_leaves_the_rows_of_make_backfill(project, tmp_path):
