@@ -7,6 +7,7 @@ import pytest
 from conftest import DEFS
 from dagster._utils.schedules import get_latest_completed_cron_tick  # what Dagster's freshness uses
 
+from {{ cookiecutter.project_slug }}.conditions import AUTOMATION_LOOKBACK
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
@@ -109,6 +110,20 @@ def test_a_failing_dbt_test_blocks_downstream_until_fixed(instance, sensor):
 
     materialized(instance, "stg_daily_raw_data", day, checks_pass=True)
     assert requested(sensor.tick(now), "mart_daily_data") == {key(day)}
+
+
+def test_a_gap_inside_the_lookback_is_filled_one_before_it_waits_for_new_input(instance, sensor):
+    """Automation looks for missing partitions only AUTOMATION_LOOKBACK back; an older one is
+    built when one of its inputs changes (late data), else by `make backfill`."""
+    now = at(WEEK + timedelta(days=40))
+    inside = now.date() - timedelta(days=3)
+    before = now.date() - AUTOMATION_LOOKBACK - timedelta(days=2)
+    materialized(instance, "stg_daily_raw_data", inside, before)
+    assert requested(sensor.tick(now), "mart_daily_data") == {key(inside)}
+    assert not requested(sensor.tick(now), "mart_daily_data")
+
+    materialized(instance, "stg_daily_raw_data", before)  # late rows for an old day
+    assert requested(sensor.tick(now), "mart_daily_data") == {key(before)}
 
 
 def test_raw_data_lands_on_its_cron(sensor):

@@ -27,6 +27,11 @@ def test_a_lost_period_fails_the_check_naming_it(pipeline, asset):
     assert f"({lost}, {FIRST})" in evaluation.description
     assert evaluation.metadata["missing_pairs"].value == 1
     assert evaluation.metadata["first_missing"].value == [[str(lost), FIRST]]
+    # The fix, which automation does not make for a gap older than its lookback.
+    command = f"make backfill START={lost} END={lost + step - timedelta(days=1)}"
+    command += "" if CATEGORIES == [FIRST] else f" CATEGORIES={FIRST}"
+    assert evaluation.description.endswith(f"To load them: {command}")
+    assert evaluation.metadata["backfill_command"].value == command
     # A window without the lost period is complete.
     assert pipeline.check(asset, first_period=str(last), last_period=str(last)).passed
 

@@ -8,19 +8,56 @@ import dagster as dg
 DAILY_RAW_CRON = "0 1 * * *"
 WEEKLY_RAW_CRON = "0 1 * * 1"
 
-daily_raw_trigger = dg.AutomationCondition.on_cron(DAILY_RAW_CRON)
-weekly_raw_trigger = dg.AutomationCondition.on_cron(WEEKLY_RAW_CRON)
+# Automation looks for missing partitions only this far back: each tick's work then
+# follows the partitions that are new or changed, not the whole history, which grows by a
+# partition per category every period (docs/performance.md: one evaluation of 100
+# categories x 3 years took 4.9 to 16.8 s with Dagster's `eager()` over the whole history). Two
+# weeks covers a late day, and the latest complete week for weekly models. Older gaps are
+# for `make backfill`; the raw data check names them with that command.
+AUTOMATION_LOOKBACK = timedelta(days=14)
 
-# Downstream of raw data: any partition whose inputs changed, once they are all present
-# and not in progress, and only when every blocking check upstream passed. The newest
-# time window is left alone until the next one opens, so rows that arrive late for it
-# are in before it is transformed. `eager()` on its own would only ever look at the
-# newest window, the one this excludes.
+_latest_window = dg.AutomationCondition.in_latest_time_window()
+_within_lookback = dg.AutomationCondition.in_latest_time_window(AUTOMATION_LOOKBACK)
+# Requested for this tick, or materialized since the last one: handled. Dagster's
+# `since_last_handled()` also resets on the first evaluation, for every partition of the
+# history at once; this one does not, so gaps in the lookback are filled when it starts.
+_handled = dg.AutomationCondition.newly_requested() | dg.AutomationCondition.newly_updated()
+
+
+def on_cron(cron: str) -> dg.AutomationCondition:
+    """`on_cron(cron)` for the latest period only: Dagster's holds the whole history in its
+    cursor each time the cron passes (a million partitions at 1,000 categories x 3 years)."""
+    return (
+        _latest_window
+        & (_latest_window & dg.AutomationCondition.cron_tick_passed(cron)).since(_handled)
+        & dg.AutomationCondition.all_deps_updated_since_cron(cron)
+    ).with_label(f"on_cron({cron})")
+
+
+daily_raw_trigger = on_cron(DAILY_RAW_CRON)
+weekly_raw_trigger = on_cron(WEEKLY_RAW_CRON)
+
+# Downstream of raw data, a partition is requested when:
+# - an input was updated (late rows, a rerun, a backfill of raw data alone), at any age, or
+# - it is missing, with every input there, inside the lookback: when a new period enters it,
+#   when automation starts or its condition changes, when a partition is wiped.
+# and then only once every input is there and none is in progress, every blocking check
+# upstream passed, and it is not in the latest window: that one is left alone until the
+# next opens, so rows that arrive late for it are in before it is transformed. Each part
+# looks at the partitions its trigger names, never at every partition of the history.
+_fillable_gap = (
+    _within_lookback & dg.AutomationCondition.missing() & ~dg.AutomationCondition.any_deps_missing()
+).newly_true()
 downstream_condition = (
-    dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
-    & ~dg.AutomationCondition.in_latest_time_window()
+    (_fillable_gap.with_label("missing within the lookback") | dg.AutomationCondition.any_deps_updated()).since(
+        _handled
+    )
+    & ~_latest_window
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
     & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("eager outside the latest time window, upstream checks passed")
+).with_label("inputs updated, or missing within the lookback; not the latest window; upstream checks passed")
 
 # Freshness of the marts and reports: the automation above builds a period once the next
 # one has begun, so every night's work starts at midnight UTC (daily models every day,

@@ -1,10 +1,17 @@
 """Raw data checks: every (period, category) of a window has rows, or what is downstream waits."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 
-from ...partitions import PartitionWindow, daily_partitions, partition_window, periods_window, weekly_partitions
+from ...partitions import (
+    CATEGORIES,
+    PartitionWindow,
+    daily_partitions,
+    partition_window,
+    periods_window,
+    weekly_partitions,
+)
 from ...resources import WAREHOUSE_POOL
 from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
 from ...sql import MISSING_PERIODS_SQL, RAW_TABLE_EXISTS_SQL
@@ -46,12 +53,29 @@ def describe(table: str, window: PartitionWindow, step: timedelta, missing: list
         f"{window.end - step:%Y-%m-%d}, categories {', '.join(window.categories)}"
     )
     if missing is None:
-        return f"raw.{table} does not exist: no rows for any of the {scope}."
+        fix = backfill_command(window, step, None)
+        return f"raw.{table} does not exist: no rows for any of the {scope}. To load them: {fix}"
     if not missing:
         return f"raw.{table} has rows for all {scope}."
     listed = ", ".join(f"({period}, {category})" for period, category in missing[:LISTED_PAIRS])
     more = f" and {len(missing) - LISTED_PAIRS} more" if len(missing) > LISTED_PAIRS else ""
-    return f"raw.{table} has no rows for {len(missing)} of the {scope}. Missing: {listed}{more}."
+    return (
+        f"raw.{table} has no rows for {len(missing)} of the {scope}. Missing: {listed}{more}. "
+        f"To load them: {backfill_command(window, step, missing)}"
+    )
+
+
+def backfill_command(window: PartitionWindow, step: timedelta, missing: list[tuple[str, str]] | None) -> str:
+    """The `make backfill` that loads every missing pair (the whole window when `missing` is
+    None): automation looks for gaps only in its lookback (conditions.py), older ones need it."""
+    if missing is None:
+        first, last, categories = window.start.date(), (window.end - step).date(), list(window.categories)
+    else:
+        periods = sorted(period for period, _ in missing)
+        first, last = date.fromisoformat(periods[0]), date.fromisoformat(periods[-1])
+        categories = [category for category in CATEGORIES if category in {c for _, c in missing}]
+    command = f"make backfill START={first} END={last + step - timedelta(days=1)}"
+    return command if categories == CATEGORIES else f"{command} CATEGORIES={','.join(categories)}"
 
 
 def pair_count(window: PartitionWindow, step: timedelta) -> int:
@@ -85,6 +109,7 @@ def raw_has_every_period(
                 "checked_pairs": pair_count(window, step),
                 "missing_pairs": pair_count(window, step) if missing is None else len(missing),
                 "first_missing": dg.MetadataValue.json([list(pair) for pair in (missing or [])[:LISTED_PAIRS]]),
+                "backfill_command": backfill_command(window, step, missing) if missing != [] else "",
             },
         )
 
