@@ -395,8 +395,10 @@ def machine() -> dict:
     }
 
 
-def render(work: Path, name: str, template: Path = TEMPLATE) -> tuple[Path, Measure]:
-    """cookiecutter --no-input with the fixed answers; its post-generation hook runs dbt parse."""
+def render(
+    work: Path, name: str, template: Path = TEMPLATE, answers: dict[str, str] = ANSWERS, slug: str = SLUG
+) -> tuple[Path, Measure]:
+    """cookiecutter --no-input with `answers` (the fixed ones); its post-generation hook runs dbt parse."""
     out = work / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -407,10 +409,10 @@ def render(work: Path, name: str, template: Path = TEMPLATE) -> tuple[Path, Meas
     if not cookiecutter.exists():
         cookiecutter = Path(shutil.which("cookiecutter") or "cookiecutter")
     cmd = [str(cookiecutter), "--no-input", "--config-file", str(config), "--output-dir", str(out), str(template)]
-    cmd += [f"{key}={value}" for key, value in ANSWERS.items()]
+    cmd += [f"{key}={value}" for key, value in answers.items()]
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     result = measure(f"generate_{name}", cmd, work, env, work / "logs")
-    return out / SLUG, result
+    return out / slug, result
 
 
 def weeks_inside(first: date, last: date) -> tuple[date, date] | None:
@@ -422,6 +424,12 @@ def weeks_inside(first: date, last: date) -> tuple[date, date] | None:
 
 
 def main() -> None:
+    if "--scale" in sys.argv:  # the scale section alone (scale.py), with its own options
+        import scale
+
+        sys.argv.remove("--scale")
+        scale.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=365, help="days in the full backfill (default 365)")
     parser.add_argument("--rows", type=int, default=10_000, help="raw rows per (day, category) (default 10000)")

@@ -2,23 +2,19 @@
 
 import ast
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
-import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from postgres_server import PostgresServer, ServerError, postgres_binaries, throwaway_server
 
 # pytest-cookies and pytest-copie both register --template, so only pytest-cookies loads
 # as a plugin (pyproject.toml disables copie) and pytest-copie's fixtures are imported.
 from pytest_copie.plugin import _copier_config_file, copie, copie_session  # noqa: F401
-from webserver import free_port
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
@@ -176,64 +172,6 @@ def run_cookiecutter(output: Path, config: Path, answers: dict[str, str]) -> sub
 # their own databases in it); otherwise the session starts a throwaway server from the
 # PostgreSQL binaries (Debian's `postgresql` package; .ci/run installs it) on a free
 # loopback port, with its data in a temporary folder, and stops it at the end.
-POSTGRES_BIN_DIRS = [
-    Path(os.environ.get("TEST_POSTGRES_BIN", "/nonexistent")),
-    *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True),
-]
-SERVER_START_TIMEOUT = 60  # seconds
-
-
-@dataclass
-class PostgresServer:
-    host: str
-    port: int
-    user: str
-    password: str
-    admin_database: str = "postgres"
-
-    def env(self, prefix: str = "POSTGRES", database: str | None = None) -> dict[str, str]:
-        """Connection settings as a rendered project reads them (POSTGRES_*) or its shared instance (DAGSTER_PG_*)."""
-        return {
-            f"{prefix}_HOST": self.host,
-            f"{prefix}_PORT": str(self.port),
-            f"{prefix}_USER": self.user,
-            f"{prefix}_PASSWORD": self.password,
-            f"{prefix}_DB": database or self.admin_database,
-        }
-
-    def connect(self, database: str | None = None):
-        import psycopg2  # with dagster-postgres, in the dev dependencies
-
-        connection = psycopg2.connect(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            dbname=database or self.admin_database,
-            connect_timeout=5,
-        )
-        connection.autocommit = True
-        return connection
-
-    def answers(self) -> bool:
-        try:
-            self.connect().close()
-        except Exception:  # noqa: BLE001 - any failure means: not this server
-            return False
-        return True
-
-
-def postgres_binaries() -> Path | None:
-    return next((folder for folder in POSTGRES_BIN_DIRS if (folder / "initdb").is_file()), None)
-
-
-def as_server_user(command: list[str]) -> list[str]:
-    """initdb and postgres refuse to run as root: as root, run them as the `postgres` user."""
-    if os.geteuid() != 0:
-        return command
-    return ["runuser", "-u", "postgres", "--", *command]
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     given = os.environ.get("TEST_POSTGRES_HOST")
@@ -248,44 +186,13 @@ def postgres_server() -> Iterator[PostgresServer]:
             pytest.fail(f"TEST_POSTGRES_HOST is set, but no PostgreSQL server answers at {given}:{server.port}.")
         yield server
         return
-    binaries = postgres_binaries()
-    if binaries is None:
+    if postgres_binaries() is None:
         pytest.skip("No PostgreSQL server binaries (initdb) here: apt-get install postgresql (.ci/run does).")
-    # Not under pytest's tmp_path: its parents are private to root, and the server runs as `postgres`.
-    folder = Path(tempfile.mkdtemp(prefix="template-tests-postgres-"))
-    data, sockets = folder / "data", folder / "sockets"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        account = pwd.getpwnam("postgres")
-        for path in (folder, sockets):
-            os.chown(path, account.pw_uid, account.pw_gid)
-    run = {"capture_output": True, "text": True, "check": False}
-    init = subprocess.run(
-        as_server_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-        **run,
-    )
-    if init.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.fail(f"initdb failed:\n{init.stdout}\n{init.stderr}")
-    port = free_port()
-    # A throwaway server: durability settings off, for speed.
-    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    ctl = [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options]
-    start = subprocess.run(as_server_user([*ctl, "-w", "-t", str(SERVER_START_TIMEOUT), "start"]), **run)
-    server = PostgresServer(host="127.0.0.1", port=port, user="postgres", password="")
     try:
-        if start.returncode != 0:
-            log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
-            pytest.fail(f"The PostgreSQL server did not start:\n{start.stdout}\n{start.stderr}\n{log[-3000:]}")
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not server.answers():
-            if time.monotonic() > deadline:
-                pytest.fail("The PostgreSQL server started but does not answer on 127.0.0.1.")
-            time.sleep(0.5)
-        yield server
-    finally:
-        subprocess.run(as_server_user([*ctl[:3], "-m", "immediate", "stop"]), **run)
-        shutil.rmtree(folder, ignore_errors=True)
+        with throwaway_server() as server:
+            yield server
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 # The default project, rendered and installed once, for test_tooling.py and test_dg.py

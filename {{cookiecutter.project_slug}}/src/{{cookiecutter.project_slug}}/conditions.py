@@ -57,7 +57,7 @@ downstream_condition = (
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
     & dg.AutomationCondition.all_deps_blocking_checks_passed()
-).with_label("inputs updated, or missing within the lookback; not the latest window; upstream checks passed")
+).with_label("inputs updated, or missing within the lookback; outside the latest time window; checks passed")
 
 # Freshness of the marts and reports: the automation above builds a period once the next
 # one has begun, so every night's work starts at midnight UTC (daily models every day,
