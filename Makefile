@@ -52,7 +52,7 @@ demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project into demo/, run
 	$(MAKE) -C $(DEMO_DIR)/dagster_dbt_pipeline install backfill summary UV=$(UV)
 
 .PHONY: bench
-bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...); table in bench/results/latest.md
+bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...; --scale: categories x years)
 	$(UV) run --with psutil python bench/bench.py $(BENCH_ARGS)
 
 clean: ## Remove the demo, caches and the virtual environment

@@ -5,6 +5,8 @@ number of categories (C0001, C0002, ...) and every history length (daily partiti
 many years before today), a project is rendered and measured for:
 - definitions load (a new process importing the code location);
 - one automation evaluation, twice in a row, on an empty instance (automation_ticks.py);
+- a new day: scripts/backfill.py for yesterday alone, every category (the daily chain in
+  one run), on a new sqlite instance on disk, as `make dev` keeps one;
 - a backfill of the last BACKFILL_DAYS days of every category (scripts/backfill.py) on the
   sqlite instance `make dev` uses (on disk), then the same on the PostgreSQL instance of
   deploy/dagster.yaml (a throwaway local server): wall time, materializations stored, and the
@@ -104,10 +106,11 @@ class ScaleProject:
         found = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
         return {"measure": result.__dict__, **found}
 
-    def backfill(self, name: str, home: Path, **extra: str) -> Measure:
+    def backfill(self, name: str, home: Path, days: int = BACKFILL_DAYS, **extra: str) -> Measure:
+        """scripts/backfill.py over the last `days` days, every category, on a new warehouse."""
         (self.work / "warehouse.duckdb").unlink(missing_ok=True)
         last = datetime.now(UTC).date() - timedelta(days=1)
-        cmd = [str(self.python), "scripts/backfill.py", str(last - timedelta(days=BACKFILL_DAYS - 1)), str(last)]
+        cmd = [str(self.python), "scripts/backfill.py", str(last - timedelta(days=days - 1)), str(last)]
         return measure(name, cmd, self.root, self.env(home, **extra), self.logs, check=False)
 
 
@@ -199,15 +202,17 @@ def measure_project(count: int, years: int, args: argparse.Namespace, server: Po
         measure(f"{name}_definitions_{i}", load, root, project.env(), project.logs).wall for i in range(2)
     )
     out["ticks_empty"] = project.ticks(f"{name}_ticks_empty", None)
-    if "backfill" in args.skip:
-        shutil.rmtree(root / ".venv", ignore_errors=True) if not args.keep else None
-        return out
-    home = project.home("sqlite", root / "dagster.yaml")
-    run = project.backfill(f"{name}_backfill_sqlite", home)
-    out["backfill_sqlite"] = {"wall": run.wall, "ok": run.returncode == 0, **sqlite_events(home, run.started)}
-    out["ticks_history"] = project.ticks(f"{name}_ticks_history", home)
-    if "ui" not in args.skip:
-        out["ui"] = ui_queries(project, home, count)
+    if "new-day" not in args.skip:
+        home = project.home("new_day", root / "dagster.yaml")
+        run = project.backfill(f"{name}_new_day", home, days=1)
+        out["new_day"] = {"wall": run.wall, "ok": run.returncode == 0, **sqlite_events(home, run.started)}
+    if "sqlite" not in args.skip:
+        home = project.home("sqlite", root / "dagster.yaml")
+        run = project.backfill(f"{name}_backfill_sqlite", home)
+        out["backfill_sqlite"] = {"wall": run.wall, "ok": run.returncode == 0, **sqlite_events(home, run.started)}
+        out["ticks_history"] = project.ticks(f"{name}_ticks_history", home)
+        if "ui" not in args.skip:
+            out["ui"] = ui_queries(project, home, count)
     if server is not None:
         database = f"scale_{name}"
         connection = server.connect()
@@ -231,7 +236,13 @@ def main() -> None:
     parser.add_argument("--years", default="1,3", help="years of daily partitions (default 1,3)")
     parser.add_argument("--work", type=Path, default=RESULTS / "scale-work", help="work folder")
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.md", help="the markdown table")
-    parser.add_argument("--skip", action="append", default=[], choices=["backfill", "postgres", "ui"])
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["new-day", "sqlite", "postgres", "ui"],
+        help="leave a measure out (sqlite: the 14-day backfill there, the ticks after it and the UI queries)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep each project's venv")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="render this copy of the template instead")
     args = parser.parse_args()
@@ -243,7 +254,7 @@ def main() -> None:
     sizes = [(int(c), int(y)) for c in args.categories.split(",") for y in args.years.split(",")]
     results: dict = {"machine": machine(), "load": round(os.getloadavg()[0], 2), "projects": []}
     partial = args.out.with_suffix(".json")
-    with throwaway_server() if "postgres" not in args.skip and "backfill" not in args.skip else _no_server() as server:
+    with throwaway_server() if "postgres" not in args.skip else _no_server() as server:
         for count, years in sizes:
             results["projects"].append(measure_project(count, years, args, server))
             partial.write_text(json.dumps(results, indent=1, default=str))

@@ -31,15 +31,15 @@ def build_table(results: dict) -> str:
         f"Scale bench, {info['date']}, {info['nproc']} cores, {info['ram_gib']} GiB; load at start "
         f"{results.get('load', 'n/a')}. Evaluations: two ticks in a row (s) and peak memory.",
         "",
-        "| categories | years | definitions | evaluation, empty | 14-day backfill, sqlite | evaluation after it "
-        "| 14-day backfill, PostgreSQL | UI: partition health | UI: launch one day |",
-        "| ---: | ---: | ---: | --- | --- | --- | --- | ---: | ---: |",
+        "| categories | years | definitions | evaluation, empty | new day, sqlite | 14-day backfill, sqlite "
+        "| evaluation after it | 14-day backfill, PostgreSQL | UI: partition health | UI: launch one day |",
+        "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: | ---: |",
     ]
     for p in results["projects"]:
         ui = p.get("ui", {})
         lines.append(
             f"| {p['categories']:,} | {p['years']} | {seconds(p['definitions'])} | {ticks(p.get('ticks_empty'))} "
-            f"| {backfill(p.get('backfill_sqlite'))} | {ticks(p.get('ticks_history'))} "
+            f"| {backfill(p.get('new_day'))} | {backfill(p.get('backfill_sqlite'))} | {ticks(p.get('ticks_history'))} "
             f"| {backfill(p.get('backfill_postgres'))} | {seconds(ui.get('partition_health'))} "
             f"| {seconds(ui.get('launch_one_day'))} |"
         )

@@ -34,11 +34,13 @@ MODULE = "{{ cookiecutter.project_slug }}.definitions"
 # a run: 5,840 single sqlite writes (about a minute here) before a year x 4 categories even
 # starts. With this setting it stores one per asset, holding the whole range. Dagster's
 # trade-off: the partitions of a run that fails are not marked failed (reruns still fix them).
-RUN_ENV = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}
-# A range run's materializations are stored in batches of this many events (as the Makefile
-# sets it; the environment's value wins): the PostgreSQL instance (deploy/dagster.yaml)
-# writes a batch in one insert, the sqlite one still one event at a time.
-EVENT_BATCH_SIZE = os.environ.get("DAGSTER_EVENT_BATCH_SIZE", "1000")
+# The materializations of a range run are stored in batches of this many events (as the
+# Makefile sets it; the environment's value wins): the PostgreSQL instance of deploy/ writes
+# a batch in one insert, the sqlite one still one event at a time.
+RUN_ENV = {
+    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
+    "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE", "1000"),
+}
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Without DAGSTER_HOME, the Dagster CLI keeps a run's history in a temporary folder that it
 # deletes on exit. It writes that history one sqlite transaction per event, and a year x 4
@@ -97,7 +99,7 @@ def materialize(assets: str, first: date, last: date, categories: list[str], env
         print(f"Materializing {assets} for {partition_range}", flush=True)
         command = ["dagster", "asset", "materialize", "-m", MODULE, "--select", assets]
         command += ["--partition-range", partition_range]
-        subprocess.run(command, check=True, env={**os.environ, **RUN_ENV, "DAGSTER_EVENT_BATCH_SIZE": EVENT_BATCH_SIZE, **env})
+        subprocess.run(command, check=True, env={**os.environ, **RUN_ENV, **env})
 
 
 def main(argv: list[str]) -> None:
