@@ -1,18 +1,17 @@
-"""What a batch insert would save on the sqlite instance: N materializations stored one by one
-(Dagster's sqlite event storage, which `DAGSTER_EVENT_BATCH_SIZE` does not change) against
-the same events written in one transaction per database, as dagster-postgres does.
+"""What the batch write of a rendered project's `event_storage.py` saves on the sqlite instance:
+N materializations stored one by one (Dagster's sqlite event storage, which
+`DAGSTER_EVENT_BATCH_SIZE` does not change) against the same events in one batch.
 
-Not part of a generated project: the batched class below is a measured prototype that uses
-private methods of Dagster's SQL event storage (docs/performance.md, "Scale"). Run it with
-a rendered project's interpreter, on the disk to measure:
+Run it with the project's interpreter, on the disk to measure (docs/performance.md, "Scale"):
 
-    <project>/.venv/bin/python bench/sqlite_batch.py 1400 /path/on/that/disk
+    <project>/.venv/bin/python bench/sqlite_batch.py <project_slug> 1400 /path/on/that/disk
 """
 
 import sys
 import tempfile
 import time
 import warnings
+from importlib import import_module
 
 import dagster as dg
 from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
@@ -23,23 +22,6 @@ warnings.filterwarnings("ignore")
 ASSET = "daily_raw_data"
 CATEGORIES = 100  # events are spread over this many categories, then days
 FETCH_LIMIT = 10_000  # the most records Dagster returns in one call
-
-
-class OneTransactionBatches(SqliteEventLogStorage):
-    """Materializations of one run: one transaction in the run's database, one in the index."""
-
-    def store_event_batch(self, events):
-        kinds = {event.get_dagster_event().event_type for event in events}
-        if kinds != {DagsterEventType.ASSET_MATERIALIZATION} or len({event.run_id for event in events}) != 1:
-            return super().store_event_batch(events)
-        statements = [self.prepare_insert_event(event) for event in events]
-        with self.run_connection(events[0].run_id) as connection:
-            for statement in statements:
-                connection.execute(statement)
-        with self.index_transaction() as connection:
-            ids = [connection.execute(statement).inserted_primary_key[0] for statement in statements]
-            self._store_asset_event_tags(connection, events, ids)
-            self._store_asset_event(connection, events[-1], ids[-1])
 
 
 def materializations(count: int, run_id: str) -> list[EventLogEntry]:
@@ -67,12 +49,13 @@ def materializations(count: int, run_id: str) -> list[EventLogEntry]:
     return entries
 
 
-def main(count: int, folder: str) -> None:
-    for storage_class in (SqliteEventLogStorage, OneTransactionBatches):
+def main(slug: str, count: int, folder: str) -> None:
+    batched = import_module(f"{slug}.event_storage").BatchedSqliteEventLogStorage
+    for storage_class in (SqliteEventLogStorage, batched):
         storage = storage_class(tempfile.mkdtemp(dir=folder))
         events = materializations(count, f"run_{storage_class.__name__}")
         started = time.perf_counter()
-        if storage_class is OneTransactionBatches:
+        if storage_class is batched:
             storage.store_event_batch(events)
         else:
             for event in events:
@@ -87,4 +70,4 @@ def main(count: int, folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2])
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -19,6 +19,8 @@ RUN_DEPENDENT_TAGS = ("dagster/code_version", "dagster/data_version", "dagster/i
 
 def stable(tags: dict[str, str]) -> list[tuple[str, str]]:
     return sorted((key, "..." if key.startswith(RUN_DEPENDENT_TAGS) else value) for key, value in tags.items())
+
+
 FIRST = date.fromisoformat(DAILY_START_DATE)
 
 
@@ -30,7 +32,11 @@ def history(instance: dg.DagsterInstance, asset: str) -> dict:
     return {
         "partitions": sorted(instance.get_materialized_partitions(key)),
         "events": sorted(
-            (record.partition_key, stable(record.asset_materialization.tags), sorted(record.asset_materialization.metadata))
+            (
+                record.partition_key,
+                stable(record.asset_materialization.tags),
+                sorted(record.asset_materialization.metadata),
+            )
             for record in records
         ),
         # The index of partition tags: how the UI finds one category's partitions.
@@ -52,10 +58,15 @@ def test_a_range_run_stores_what_dagsters_own_storage_stores(tmp_path, monkeypat
 
     monkeypatch.setattr(BatchedSqliteEventLogStorage, "store_event_batch", counted)
     seen = {}
-    for name, overrides in [("dagster", {}), ("dagster.yaml", {"event_log_storage": INSTANCE_SETTINGS["event_log_storage"]})]:
+    for name, overrides in [
+        ("dagster", {}),
+        ("dagster.yaml", {"event_log_storage": INSTANCE_SETTINGS["event_log_storage"]}),
+    ]:
         with dg.instance_for_test(overrides=overrides) as instance:
             pipeline = Pipeline(new_warehouse(tmp_path, name.replace(".", "_")), instance, monkeypatch)
-            pipeline.run(DAILY_ASSETS, f"{CATEGORIES[0]}|{FIRST}", f"{CATEGORIES[-1]}|{FIRST + timedelta(days=DAYS - 1)}")
+            pipeline.run(
+                DAILY_ASSETS, f"{CATEGORIES[0]}|{FIRST}", f"{CATEGORIES[-1]}|{FIRST + timedelta(days=DAYS - 1)}"
+            )
             seen[name] = {asset: history(instance, asset) for asset in DAILY_ASSETS}
     partitions = DAYS * len(CATEGORIES)
     assert batches == [partitions] * len(DAILY_ASSETS)  # every asset's materializations in one batch

@@ -62,6 +62,8 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         with self.index_transaction() as connection:
             ids = [connection.execute(statement).inserted_primary_key[0] for statement in statements]
             self._store_asset_event_tags(connection, events, ids)
-            latest = {event.dagster_event.asset_key: (event, event_id) for event, event_id in zip(events, ids)}
+            latest = {
+                event.dagster_event.asset_key: (event, event_id) for event, event_id in zip(events, ids, strict=True)
+            }
             for event, event_id in latest.values():
                 self._store_asset_event(connection, event, event_id)
