@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from contextlib import closing, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def answers(count: int, years: int) -> dict[str, str]:
 
 
 class ScaleProject:
+    """A rendered project of the scale section: its commands, each measured."""
+
     def __init__(self, root: Path, work: Path, uv: str):
         self.root, self.work, self.uv = root, work, uv
         self.logs = work / "logs"
@@ -117,7 +120,7 @@ class ScaleProject:
 def postgres_events(server: PostgresServer, database: str) -> dict:
     """Materializations stored in the instance database, and the raw daily step's durations."""
     connection = server.connect(database)
-    with connection, connection.cursor() as cursor:
+    with closing(connection), connection.cursor() as cursor:
         cursor.execute("select count(*) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'")
         (materializations,) = cursor.fetchone()
         cursor.execute(RAW_MATERIALIZATIONS_SQL.replace("?", "%s"), (DAILY_STEP,))
@@ -254,21 +257,13 @@ def main() -> None:
     sizes = [(int(c), int(y)) for c in args.categories.split(",") for y in args.years.split(",")]
     results: dict = {"machine": machine(), "load": round(os.getloadavg()[0], 2), "projects": []}
     partial = args.out.with_suffix(".json")
-    with throwaway_server() if "postgres" not in args.skip else _no_server() as server:
+    with throwaway_server() if "postgres" not in args.skip else nullcontext() as server:
         for count, years in sizes:
             results["projects"].append(measure_project(count, years, args, server))
             partial.write_text(json.dumps(results, indent=1, default=str))
     table = build_table(results)
     args.out.write_text(table)
     print(table)
-
-
-class _no_server:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":
