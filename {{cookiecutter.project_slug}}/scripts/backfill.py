@@ -36,7 +36,7 @@ MODULE = "{{ cookiecutter.project_slug }}.definitions"
 # trade-off: the partitions of a run that fails are not marked failed (reruns still fix them).
 # The materializations of a range run are stored in batches of this many events (as the
 # Makefile sets it; the environment's value wins): the PostgreSQL instance of deploy/ writes
-# a batch in one insert, the sqlite one still one event at a time.
+# a batch in one insert, the sqlite one in one transaction (event_storage.py).
 RUN_ENV = {
     "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
     "DAGSTER_EVENT_BATCH_SIZE": os.environ.get("DAGSTER_EVENT_BATCH_SIZE", "1000"),

@@ -13,15 +13,13 @@ from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
 
 INSTANCE_SETTINGS = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
 DAYS = 3
+FIRST = date.fromisoformat(DAILY_START_DATE)
 # Tags whose values differ from run to run (the run id stands in for a missing code version).
 RUN_DEPENDENT_TAGS = ("dagster/code_version", "dagster/data_version", "dagster/input_data_version/")
 
 
 def stable(tags: dict[str, str]) -> list[tuple[str, str]]:
     return sorted((key, "..." if key.startswith(RUN_DEPENDENT_TAGS) else value) for key, value in tags.items())
-
-
-FIRST = date.fromisoformat(DAILY_START_DATE)
 
 
 def history(instance: dg.DagsterInstance, asset: str) -> dict:
