@@ -25,6 +25,10 @@ RULES = {
         "One or more names, comma-separated (copier also takes a YAML list). Each starts with a "
         "letter or digit and holds only letters, digits, spaces, `_`, `-` and `.`; no name twice."
     ),
+    "partitioning": (
+        "`time_x_category` (a partition per period and category) or `time` (a partition per "
+        "period, every category in it; a run tag narrows a run to some categories)."
+    ),
     "daily_start_date": "A real calendar date, `YYYY-MM-DD`.",
     "weekly_start_date": "A Monday, `YYYY-MM-DD`, not before `daily_start_date`.",
     "warehouse": (
@@ -42,7 +46,8 @@ CATEGORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]*[A-Za-z0-9_.-])?")
 # Package names that the generated code imports: a project named like one would shadow it.
 IMPORTED_PACKAGES = {"dagster", "dagster_dbt", "dbt", "duckdb", "pytest", "tests"}
 UNSAFE_PATH_CHARACTERS = set("\"'{}%\\\n\r\t")
-WAREHOUSES = ["duckdb", "postgres"]
+# The answers that pick whole files, and their choices (the first is the default).
+CHOICES = {"partitioning": ["time_x_category", "time"], "warehouse": ["duckdb", "postgres"]}
 
 
 def check_project_name(value: str) -> list[str]:
@@ -108,9 +113,9 @@ def check_dates(daily_value: str, weekly_value: str) -> list[str]:
     return problems
 
 
-def check_warehouse(value: str) -> list[str]:
-    if value not in WAREHOUSES:
-        return [f"warehouse: '{value}' is not one of {', '.join(WAREHOUSES)}."]
+def check_choice(name: str, value: str) -> list[str]:
+    if value not in CHOICES[name]:
+        return [f"{name}: '{value}' is not one of {', '.join(CHOICES[name])}."]
     return []
 
 
@@ -129,8 +134,9 @@ def problems(answers: dict) -> list[str]:
         *check_project_name(answers["project_name"]),
         *check_project_slug(answers["project_slug"]),
         *check_category_values(answers["category_values"]),
+        *check_choice("partitioning", answers["partitioning"]),
         *check_dates(answers["daily_start_date"], answers["weekly_start_date"]),
-        *check_warehouse(answers["warehouse"]),
+        *check_choice("warehouse", answers["warehouse"]),
         *check_duckdb_path(answers["duckdb_path"]),
     ]
 

@@ -132,10 +132,18 @@ def test_the_template_checks_the_warehouse_too():
     spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks" / "pre_gen_project.py")
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
-    assert hook.check_warehouse("mysql") == ["warehouse: 'mysql' is not one of duckdb, postgres."]
-    assert hook.check_warehouse("postgres") == []
-    validator = (TEMPLATE / "copier.yml").read_text().split("warehouse:", 1)[1]
-    assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres." in validator
+    assert hook.check_choice("warehouse", "mysql") == ["warehouse: 'mysql' is not one of duckdb, postgres."]
+    assert hook.check_choice("warehouse", "postgres") == []
+    assert hook.check_choice("partitioning", "category") == [
+        "partitioning: 'category' is not one of time_x_category, time."
+    ]
+    assert hook.check_choice("partitioning", "time") == []
+    questions = (TEMPLATE / "copier.yml").read_text()
+    assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres." in questions.split("\nwarehouse:", 1)[1]
+    assert (
+        "partitioning: '{{ partitioning }}' is not one of time_x_category, time."
+        in questions.split("\npartitioning:", 1)[1]
+    )
 
 
 def test_every_problem_is_listed_at_once(tmp_path, cookiecutter_config):

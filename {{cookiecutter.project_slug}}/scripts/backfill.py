@@ -1,19 +1,20 @@
 """Materialize every asset for the days START..END (inclusive), all categories.
 
-Days go in one run (daily assets), then the weeks that lie wholly inside the range in a
-second run (weekly assets), both through `dagster asset materialize`{% if cookiecutter.warehouse == "duckdb" %}, so dagster.yaml's
+Days go in one run (job daily_pipeline), then the weeks that lie wholly inside the range
+in a second run (job weekly_pipeline), both through `dagster job execute`{% if cookiecutter.warehouse == "duckdb" %}, so dagster.yaml's
 pool limit applies. These runs execute in this process and are not retried by the
 {%- else %}. These runs
 execute in this process and are not retried by the
 {%- endif %}
 daemon: rerun the same range after a failure (reruns are safe). Without dates: the first
 two weeks of daily partitions. With --categories, only those categories (e.g. one that
-`copier update` just added): one run per run of neighbouring categories, others untouched.
+`copier update` just added), others untouched: the runs' tags say which (partitions.py).
 
 Usage: python scripts/backfill.py [START END] [--categories C,D]     e.g. 2024-01-01 2024-01-14
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -24,10 +25,20 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, WEEKLY_START_DATE
+from {{ cookiecutter.project_slug }}.partitions import (
+    CATEGORIES,
+    DAILY_START_DATE,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    WEEKLY_START_DATE,
+    run_tags,
+)
 
-DAILY_ASSETS = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_processing_daily"
-WEEKLY_ASSETS = "weekly_raw_data,stg_weekly_raw_data,mart_weekly_data,post_processing_weekly"
+# Jobs of defs/jobs/pipelines.py: each cadence's assets and their checks. A job, not an asset
+# selection: `dagster job execute` takes run tags, `dagster asset materialize` does not.
+DAILY_JOB = "daily_pipeline"
+WEEKLY_JOB = "weekly_pipeline"
+RANGE_TAGS = {RANGE_START_TAG, RANGE_END_TAG}
 FIRST_TWO_WEEKS = 14  # days
 MODULE = "{{ cookiecutter.project_slug }}.definitions"
 # Dagster stores one "materialization planned" event per partition and asset when it creates
@@ -70,18 +81,6 @@ def parse_day(text: str, name: str) -> date:
         sys.exit(f"{name}: '{text}' is not a date in the form YYYY-MM-DD.")
 
 
-def category_blocks(chosen: list[str]) -> list[tuple[str, str]]:
-    """The chosen categories as (first, last) ranges of neighbours in the partitions' order."""
-    blocks: list[list[str]] = []
-    for index, category in enumerate(CATEGORIES):
-        if category in chosen:
-            if blocks and CATEGORIES.index(blocks[-1][-1]) == index - 1:
-                blocks[-1].append(category)
-            else:
-                blocks.append([category])
-    return [(block[0], block[-1]) for block in blocks]
-
-
 def parse_categories(text: str | None) -> list[str]:
     if text is None or not text.strip():
         return list(CATEGORIES)
@@ -93,12 +92,11 @@ def parse_categories(text: str | None) -> list[str]:
     return chosen
 
 
-def materialize(assets: str, first: date, last: date, categories: list[str], env: dict[str, str]) -> None:
-    for first_category, last_category in category_blocks(categories):
-        partition_range = f"{first_category}|{first}...{last_category}|{last}"
-        print(f"Materializing {assets} for {partition_range}", flush=True)
-        command = ["dagster", "asset", "materialize", "-m", MODULE, "--select", assets]
-        command += ["--partition-range", partition_range]
+def materialize(job: str, first: date, last: date, categories: list[str], env: dict[str, str]) -> None:
+    for tags in run_tags(first, last, categories):
+        named = "".join(f", {key}={value}" for key, value in tags.items() if key not in RANGE_TAGS)
+        print(f"Running {job} for {tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}{named}", flush=True)
+        command = ["dagster", "job", "execute", "-m", MODULE, "--job", job, "--tags", json.dumps(tags)]
         subprocess.run(command, check=True, env={**os.environ, **RUN_ENV, **env})
 
 
@@ -123,12 +121,12 @@ def main(argv: list[str]) -> None:
     if end >= today:
         sys.exit(f"END: {end} has no partition yet; the last daily partition is {today - timedelta(days=1)}.")
     with instance_env() as env:
-        materialize(DAILY_ASSETS, start, end, categories, env)
+        materialize(DAILY_JOB, start, end, categories, env)
         first_monday = max(start + timedelta(days=(7 - start.weekday()) % 7), date.fromisoformat(WEEKLY_START_DATE))
         last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
         last_monday = last_sunday - timedelta(days=6)
         if first_monday <= last_monday:
-            materialize(WEEKLY_ASSETS, first_monday, last_monday, categories, env)
+            materialize(WEEKLY_JOB, first_monday, last_monday, categories, env)
         else:
             print("No whole week (Monday to Sunday) inside the range; weekly assets skipped.")
 

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from {{ cookiecutter.project_slug }}.definitions import defs
+from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
 {% if cookiecutter.warehouse == "postgres" -%}
 from {{ cookiecutter.project_slug }}.project import (
     DBT_EXECUTABLE,
@@ -38,9 +39,6 @@ ALL_ASSETS = [*(DEFS.assets or []), *(DEFS.asset_checks or [])]
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
 DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
-# What Dagster sets on a single-run backfill of a partition range.
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 {% if cookiecutter.warehouse == "postgres" -%}
 # information_schema's names of the data contract's column types.
 TIMESTAMP_TYPE, DOUBLE_TYPE = "timestamp without time zone", "double precision"
@@ -149,6 +147,12 @@ def make_resources(location: Path) -> dict:
     }
 {% endif %}
 
+def partition_range(first: date, last: date) -> str:
+    """`--partition-range` of the Dagster CLI for periods first..last, every category."""
+    (tags,) = run_tags(first, last)
+    return f"{tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}"
+
+
 class Pipeline:
     """Runs partitions of the real assets (real dbt) against one warehouse ({{ cookiecutter.warehouse }})."""
 
@@ -167,16 +171,19 @@ class Pipeline:
     def run(
         self,
         selection: list[str],
-        first_key: str,
-        last_key: str | None = None,
+        first: date,
+        last: date | None = None,
+        categories: list[str] | None = None,
         rows: int | None = None,
         ops: dict | None = None,
         tags: dict[str, str] | None = None,
         raise_on_error: bool = True,
     ) -> dg.ExecuteInProcessResult:
-        """One run over the partition range first_key...last_key, as a single-run backfill does;
-        `ops` adds run config by op name, `tags` run tags. The checks of the selected assets run
-        with them, as in every run of them."""
+        """One run over periods first..last (default: first) for `categories` (default: all;
+        neighbours in the project's order), as a single-run backfill makes it; `ops` adds run
+        config by op name, `tags` run tags. The checks of the selected assets run with them, as
+        in every run of them."""
+        (range_tags,) = run_tags(first, last or first, categories)
         ops = dict(ops or {})
         if rows is not None:
             ops["daily_raw_data"] = {"config": {"rows_per_partition": rows}}
@@ -186,7 +193,7 @@ class Pipeline:
             resources=self.resources,
             instance=self.instance,
             run_config={"ops": ops} if ops else None,
-            tags={**(tags or {}), RANGE_START_TAG: first_key, RANGE_END_TAG: last_key or first_key},
+            tags={**(tags or {}), **range_tags},
             raise_on_error=raise_on_error,
         )
 

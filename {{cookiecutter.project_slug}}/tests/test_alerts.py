@@ -9,16 +9,22 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
 import pytest
-from conftest import ALL_ASSETS, DEFS, RANGE_END_TAG, RANGE_START_TAG, Pipeline
+from conftest import ALL_ASSETS, DEFS, Pipeline
 
 from {{ cookiecutter.project_slug }}.defs.automation.alerts import DEFAULT_UI_URL, UI_URL_ENV_VAR, WEBHOOK_ENV_VAR
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import FAULT_ENV_VAR
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
+from {{ cookiecutter.project_slug }}.partitions import (
+    CATEGORIES,
+    DAILY_START_DATE,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    partition_key,
+)
 
 (SENSOR,) = [sensor for sensor in DEFS.sensors or [] if sensor.name == "failure_alert_sensor"]
 FAILING_ASSET = "daily_raw_data"
-FIRST_KEY = f"{CATEGORIES[0]}|{DAILY_START_DATE}"
-LAST_KEY = f"{CATEGORIES[-1]}|{DAILY_START_DATE}"
+FIRST_KEY = partition_key(DAILY_START_DATE, CATEGORIES[0])
+LAST_KEY = partition_key(DAILY_START_DATE, CATEGORIES[-1])
 # Any base works: the link is only written into the alert, never opened.
 UI_URL = "http://127.0.0.1:3999/dagster/"
 

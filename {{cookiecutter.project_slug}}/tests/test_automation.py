@@ -8,7 +8,7 @@ from conftest import DEFS
 from dagster._utils.schedules import get_latest_completed_cron_tick  # what Dagster's freshness uses
 
 from {{ cookiecutter.project_slug }}.conditions import AUTOMATION_LOOKBACK
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, partition_key
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
 CATEGORY = CATEGORIES[0]
@@ -21,7 +21,7 @@ NIGHT_TICKS = timedelta(hours=1)
 
 
 def key(day: date) -> str:
-    return f"{CATEGORY}|{day}"
+    return partition_key(day, CATEGORY)
 
 
 def at(day: date) -> datetime:
@@ -130,7 +130,7 @@ def test_raw_data_lands_on_its_cron(sensor):
     day = WEEK + timedelta(days=8)
     assert not requested(sensor.tick(datetime.combine(day, time(0, 30))), "daily_raw_data")
     assert requested(sensor.tick(at(day)), "daily_raw_data") == {
-        f"{category}|{day - timedelta(days=1)}" for category in CATEGORIES
+        partition_key(day - timedelta(days=1), category) for category in CATEGORIES
     }
 
 
@@ -140,7 +140,7 @@ def test_a_raw_data_gap_blocks_downstream_until_filled(pipeline, sensor):
     days = [WEEK + timedelta(days=offset) for offset in range(3)]
     lost = days[1]
     sensor.tick(now)
-    pipeline.run(["daily_raw_data"], key(days[0]), key(days[-1]))  # its check passes in the run
+    pipeline.run(["daily_raw_data"], days[0], days[-1], [CATEGORY])  # its check passes in the run
     pipeline.lose_rows("daily_raw_data", CATEGORY, lost, lost + timedelta(days=1))
     failed = pipeline.check(
         "daily_raw_data", first_period=str(days[0]), last_period=str(days[-1]), categories=[CATEGORY]
@@ -148,7 +148,7 @@ def test_a_raw_data_gap_blocks_downstream_until_filled(pipeline, sensor):
     assert not failed.passed and failed.metadata["first_missing"].value == [[str(lost), CATEGORY]]
     assert not requested(sensor.tick(now), "stg_daily_raw_data")
 
-    pipeline.run(["daily_raw_data"], key(lost))  # the day loaded again: its check passes
+    pipeline.run(["daily_raw_data"], lost, categories=[CATEGORY])  # the day loaded again: its check passes
     assert requested(sensor.tick(now), "stg_daily_raw_data") == {key(day) for day in days}
 
 
@@ -159,14 +159,14 @@ def test_the_block_follows_the_latest_check_result_not_the_partition(pipeline, s
     days = [WEEK + timedelta(days=offset) for offset in range(3)]
     lost, another_day = days[1], days[-1] + timedelta(days=1)
     sensor.tick(now)
-    pipeline.run(["daily_raw_data"], key(days[0]), key(days[-1]))
+    pipeline.run(["daily_raw_data"], days[0], days[-1], [CATEGORY])
     pipeline.lose_rows("daily_raw_data", CATEGORY, lost, lost + timedelta(days=1))
     assert not pipeline.check(
         "daily_raw_data", first_period=str(lost), last_period=str(lost), categories=[CATEGORY]
     ).passed
     assert not requested(sensor.tick(now), "stg_daily_raw_data")
 
-    pipeline.run(["daily_raw_data"], key(another_day))
+    pipeline.run(["daily_raw_data"], another_day, categories=[CATEGORY])
     assert key(lost) in requested(sensor.tick(now), "stg_daily_raw_data")
 
 

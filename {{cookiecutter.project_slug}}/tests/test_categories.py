@@ -10,11 +10,12 @@ import pytest
 from conftest import DAILY_ASSETS, Pipeline, warehouse_env
 
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import write_raw_rows
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, PartitionWindow
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
+from {{ cookiecutter.project_slug }}.windows import PartitionWindow
 
 DAY = date.fromisoformat(DAILY_START_DATE)
-FIRST, LAST = CATEGORIES[0], CATEGORIES[-1]
+FIRST = CATEGORIES[0]
 DROPPED = "dropped category"  # not one of CATEGORIES: what an update that removed it leaves
 TABLES = ["raw.daily_raw_data", "main.stg_daily_raw_data", "main.mart_daily_data"]
 
@@ -28,7 +29,7 @@ def purge(pipeline: Pipeline, category: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow  # a run, a dbt run and two script processes: about 30 s
 def test_purge_deletes_a_dropped_category_and_refuses_a_current_one(pipeline: Pipeline):
-    assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAY}", f"{LAST}|{DAY}").success
+    assert pipeline.run(DAILY_ASSETS, DAY).success
     kept = {table: pipeline.table(table) for table in TABLES}
     # Rows of the dropped category, as runs made them before it was dropped.
     start = datetime.combine(DAY, time())

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 import pytest
 from conftest import DAILY_ASSETS
 
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, TIME_DIMENSION, WEEKLY_START_DATE, daily_partitions
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, daily_periods
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
-FIRST, LAST = CATEGORIES[0], CATEGORIES[-1]
+FIRST = CATEGORIES[0]
 PERIOD = {"daily_raw_data": timedelta(days=1), "weekly_raw_data": timedelta(weeks=1)}
 
 
@@ -16,7 +16,7 @@ PERIOD = {"daily_raw_data": timedelta(days=1), "weekly_raw_data": timedelta(week
 def test_a_lost_period_fails_the_check_naming_it(pipeline, asset):
     step = PERIOD[asset]
     first, lost, last = WEEK, WEEK + step, WEEK + 2 * step
-    run = pipeline.run([asset], f"{FIRST}|{first}", f"{LAST}|{last}")
+    run = pipeline.run([asset], first, last)
     # Every run of the raw asset checks the run's own window, after the write.
     (evaluation,) = run.get_asset_check_evaluations()
     assert evaluation.passed, evaluation.description
@@ -37,7 +37,7 @@ def test_a_lost_period_fails_the_check_naming_it(pipeline, asset):
 
 
 def test_a_write_that_misses_rows_fails_its_check_and_stops_the_run_before_dbt(pipeline):
-    run = pipeline.run(DAILY_ASSETS, f"{FIRST}|{WEEK}", rows=0, raise_on_error=False)
+    run = pipeline.run(DAILY_ASSETS, WEEK, categories=[FIRST], rows=0, raise_on_error=False)
     assert not run.success
     (evaluation,) = run.get_asset_check_evaluations()
     assert not evaluation.passed
@@ -50,9 +50,9 @@ def test_a_write_that_misses_rows_fails_its_check_and_stops_the_run_before_dbt(p
 def test_the_check_alone_covers_every_period_by_default(pipeline):
     assert "does not exist" in pipeline.check("daily_raw_data").description
     days = 3
-    pipeline.run(["daily_raw_data"], f"{FIRST}|{WEEK}", f"{LAST}|{WEEK + timedelta(days=days - 1)}")
+    pipeline.run(["daily_raw_data"], WEEK, WEEK + timedelta(days=days - 1))
     evaluation = pipeline.check("daily_raw_data")
-    every_day = daily_partitions.get_partitions_def_for_dimension(TIME_DIMENSION).get_partition_keys()
+    every_day = daily_periods.get_partition_keys()
     skipped = [day for day in every_day if date.fromisoformat(day) < WEEK]
     assert not evaluation.passed
     assert evaluation.metadata["missing_pairs"].value == (len(every_day) - days) * len(CATEGORIES)

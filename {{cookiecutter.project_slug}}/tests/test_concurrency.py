@@ -35,9 +35,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 {% if cookiecutter.warehouse == "postgres" -%}
-from conftest import DAILY_ASSETS, WAREHOUSE_ENV_VAR, Pipeline, new_warehouse, query, warehouse_env
+from conftest import DAILY_ASSETS, WAREHOUSE_ENV_VAR, Pipeline, new_warehouse, partition_range, query, warehouse_env
 {%- else -%}
-from conftest import new_warehouse, query, warehouse_env
+from conftest import new_warehouse, partition_range, query, warehouse_env
 {%- endif %}
 
 {% if cookiecutter.warehouse == "postgres" -%}
@@ -47,7 +47,7 @@ from {{ cookiecutter.project_slug }}.defs.raw.raw_data import (
     ROWS_ENV_VAR,
     write_raw_rows,
 )
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, PartitionWindow
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 {% else -%}
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
@@ -55,6 +55,7 @@ from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_D
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
 {%- if cookiecutter.warehouse == "postgres" %}
 from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse
+from {{ cookiecutter.project_slug }}.windows import PartitionWindow
 {%- endif %}
 
 # Real processes, several pipeline runs each: part of the slow tests.
@@ -74,11 +75,6 @@ PARALLEL_RUNS = 2
 
 def day(offset: int) -> date:
     return date.fromisoformat(DAILY_START_DATE) + timedelta(days=offset)
-
-
-def partition_range(first: date, last: date) -> str:
-    """Every category for the days first..last, as `dagster asset materialize` takes it."""
-    return f"{CATEGORIES[0]}|{first}...{CATEGORIES[-1]}|{last}"
 
 
 def materialize_command(first: date, last: date) -> list[str]:
@@ -298,14 +294,18 @@ def test_dbt_writers_of_one_model_take_turns(tmp_path: Path, monkeypatch: pytest
     dispatched to postgres__lock_for_write) before it deletes and inserts the window."""
     with dg.instance_for_test() as instance:
         pipeline = Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
-        key = f"{CATEGORIES[0]}|{DAILY_START_DATE}"
-        assert pipeline.run(DAILY_ASSETS, key).success  # creates the tables: no window replaced yet
+        first_day = date.fromisoformat(DAILY_START_DATE)
+
+        def run_first_day() -> bool:
+            return pipeline.run(DAILY_ASSETS, first_day, categories=CATEGORIES[:1]).success
+
+        assert run_first_day()  # creates the tables: no window replaced yet
         relation = f'"{pipeline.location}"."main"."stg_daily_raw_data"'
         results = []
         with PostgresWarehouse().connect() as con:
             con.begin()
             con.execute("select pg_advisory_xact_lock(hashtext(%(relation)s))", {"relation": relation})
-            rerun = in_thread(lambda: results.append(pipeline.run(DAILY_ASSETS, key).success))
+            rerun = in_thread(lambda: results.append(run_first_day()))
             wait_until_waiting(pipeline.location, rerun, "dbt's replace_window")
             assert results == []
             con.commit()

@@ -8,7 +8,7 @@ import yaml
 from conftest import DAILY_ASSETS, Pipeline, new_warehouse
 
 from {{ cookiecutter.project_slug }}.event_storage import BatchedSqliteEventLogStorage
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, partition_key
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
 
 INSTANCE_SETTINGS = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
@@ -62,11 +62,9 @@ def test_a_range_run_stores_what_dagsters_own_storage_stores(tmp_path, monkeypat
     ]:
         with dg.instance_for_test(overrides=overrides) as instance:
             pipeline = Pipeline(new_warehouse(tmp_path, name.replace(".", "_")), instance, monkeypatch)
-            pipeline.run(
-                DAILY_ASSETS, f"{CATEGORIES[0]}|{FIRST}", f"{CATEGORIES[-1]}|{FIRST + timedelta(days=DAYS - 1)}"
-            )
+            pipeline.run(DAILY_ASSETS, FIRST, FIRST + timedelta(days=DAYS - 1))
             seen[name] = {asset: history(instance, asset) for asset in DAILY_ASSETS}
-    partitions = DAYS * len(CATEGORIES)
+    partitions = len({partition_key(FIRST + timedelta(days=d), c) for d in range(DAYS) for c in CATEGORIES})
     assert batches == [partitions] * len(DAILY_ASSETS)  # every asset's materializations in one batch
     assert seen["dagster.yaml"] == seen["dagster"]
     assert all(len(found["partitions"]) == partitions for found in seen["dagster"].values())

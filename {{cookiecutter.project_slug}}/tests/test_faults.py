@@ -39,7 +39,7 @@ from test_concurrency import (
 
 from {{ cookiecutter.project_slug }}.defs.jobs.pipelines import daily_pipeline_job
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, RETRY_NUMBER_TAG
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, partition_key
 {% if cookiecutter.warehouse == "duckdb" -%}
 from {{ cookiecutter.project_slug }}.resources import DUCKDB_POOL
 {% endif -%}
@@ -80,7 +80,7 @@ def test_a_failed_run_is_retried_by_the_daemon(tmp_path: Path, monkeypatch: pyte
     be started again): `dagster job launch` queues one and the daemon launches it and its retry.
     Runs executed by `dagster asset materialize` are not retried."""
     warehouse = new_warehouse(tmp_path, "warehouse")
-    partition = f"{CATEGORIES[0]}|{day(0)}"
+    partition = partition_key(day(0), CATEGORIES[0])
     job = daily_pipeline_job.name
     with dagster_home(tmp_path, monkeypatch) as instance:
         env = cli_env(warehouse, **{FAULT_ENV_VAR: "daily_raw_data"})

@@ -21,24 +21,21 @@ RUN_CATEGORIES = CATEGORIES[:3]
 
 
 @st.composite
-def daily_runs(draw) -> tuple[str, str, int | None]:
+def daily_runs(draw) -> tuple[date, date, list[str], int | None]:
     """One run: a range of days over a range of categories, maybe with another row count."""
     first_day = draw(st.integers(0, 6))
     last_day = draw(st.integers(first_day, min(first_day + 2, 6)))
     first_category = draw(st.integers(0, len(RUN_CATEGORIES) - 1))
     last_category = draw(st.integers(first_category, len(RUN_CATEGORIES) - 1))
     rows = draw(st.sampled_from([None, 3]))
-    return (
-        f"{RUN_CATEGORIES[first_category]}|{WEEK + timedelta(days=first_day)}",
-        f"{RUN_CATEGORIES[last_category]}|{WEEK + timedelta(days=last_day)}",
-        rows,
-    )
+    days = (WEEK + timedelta(days=first_day), WEEK + timedelta(days=last_day))
+    return (*days, RUN_CATEGORIES[first_category : last_category + 1], rows)
 
 
 # Always tried first: a range over every category, then one day of it again with fewer rows.
 OVERLAPPING = [
-    (f"{RUN_CATEGORIES[0]}|{WEEK}", f"{RUN_CATEGORIES[-1]}|{WEEK + timedelta(days=2)}", None),
-    (f"{RUN_CATEGORIES[-1]}|{WEEK + timedelta(days=1)}", f"{RUN_CATEGORIES[-1]}|{WEEK + timedelta(days=1)}", 3),
+    (WEEK, WEEK + timedelta(days=2), RUN_CATEGORIES, None),
+    (WEEK + timedelta(days=1), WEEK + timedelta(days=1), RUN_CATEGORIES[-1:], 3),
 ]
 
 
@@ -56,10 +53,9 @@ def test_any_run_sequence_equals_a_full_refresh(runs, tmp_path_factory):
     with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
         pipeline = Pipeline(new_warehouse(folder, "warehouse"), instance, monkeypatch)
         # Every sequence ends by running its first range again: at least one rerun.
-        for first_key, last_key, rows in [*runs, runs[0]]:
-            assert pipeline.run(DAILY_ASSETS, first_key, last_key, rows=rows).success
-        week_range = (f"{RUN_CATEGORIES[0]}|{WEEK}", f"{RUN_CATEGORIES[-1]}|{WEEK}")
-        assert pipeline.run(WEEKLY_ASSETS, *week_range).success
+        for first, last, categories, rows in [*runs, runs[0]]:
+            assert pipeline.run(DAILY_ASSETS, first, last, categories, rows=rows).success
+        assert pipeline.run(WEEKLY_ASSETS, WEEK, categories=RUN_CATEGORIES).success
         incremental = pipeline.dbt_tables()
         ids = pipeline.query("select count(*) = count(distinct id) from stg_daily_raw_data")
         assert ids == [(True,)]

@@ -18,7 +18,8 @@ from conftest import (
 )
 
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, PartitionWindow
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
+from {{ cookiecutter.project_slug }}.windows import PartitionWindow
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
 DAYS = [WEEK + timedelta(days=offset) for offset in range(7)]
@@ -47,17 +48,17 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     folder = tmp_path_factory.mktemp("scenario")
     with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
         pipeline = Pipeline(new_warehouse(folder, "warehouse"), instance, monkeypatch)
-        assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", f"{LAST}|{DAYS[-1]}").success
-        assert pipeline.run(WEEKLY_ASSETS, f"{FIRST}|{WEEK}", f"{LAST}|{WEEK}").success
+        assert pipeline.run(DAILY_ASSETS, DAYS[0], DAYS[-1], RUN_CATEGORIES).success
+        assert pipeline.run(WEEKLY_ASSETS, WEEK, categories=RUN_CATEGORIES).success
         week_copy = copy_warehouse(pipeline.location, folder, "week")
 
         tables = ["raw.daily_raw_data", *DBT_TABLES]
         before = {name: pipeline.table(name) for name in tables}
-        assert pipeline.run(DAILY_ASSETS, f"{LAST}|{DAYS[1]}").success
+        assert pipeline.run(DAILY_ASSETS, DAYS[1], categories=[LAST]).success
         after = {name: pipeline.table(name) for name in tables}
 
-        assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", rows=SMALLER_ROWS).success
-        assert pipeline.run(WEEKLY_ASSETS, f"{FIRST}|{WEEK}").success
+        assert pipeline.run(DAILY_ASSETS, DAYS[0], categories=[FIRST], rows=SMALLER_ROWS).success
+        assert pipeline.run(WEEKLY_ASSETS, WEEK, categories=[FIRST]).success
         smaller = {
             name: pipeline.query(
                 f"select count(*) from {name} where category = '{FIRST}' and cast(start_time as date) = '{DAYS[0]}'"
@@ -141,7 +142,7 @@ def test_incremental_tables_equal_a_full_refresh(scenario: Scenario):
 def test_a_runs_dbt_tests_read_its_window_only(pipeline: Pipeline, tmp_path):
     """macros/test_window.sql: with a run's vars, dbt tests check the run's window, so their
     cost follows the window; dbt run by hand, without vars, still tests every row."""
-    assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", f"{FIRST}|{DAYS[1]}").success
+    assert pipeline.run(DAILY_ASSETS, DAYS[0], DAYS[1], [FIRST]).success
     with pipeline.resources["warehouse"].connect() as con:  # the second day loses its ids
         con.execute(
             f"update mart_daily_data set id = null "

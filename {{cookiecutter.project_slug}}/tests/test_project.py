@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_package, new_warehouse, package_env, query
 
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, partition_key
 from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR
 
 MODULE = f"{PACKAGE_DIR.name}.definitions"
@@ -39,7 +39,7 @@ def materialize_new_model(folder: Path, name: str, sql: str, warehouse) -> subpr
     (copy / "dbt" / "models" / "marts" / f"{name}.sql").write_text(sql)
     command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", MODULE]
     command += ["--select", f"daily_raw_data,stg_daily_raw_data,{name}"]
-    command += ["--partition", f"{CATEGORIES[0]}|{DAILY_START_DATE}"]
+    command += ["--partition", partition_key(DAILY_START_DATE, CATEGORIES[0])]
     return subprocess.run(command, cwd=folder, env=package_env(folder, warehouse), capture_output=True, text=True)
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DAILY_ASSETS, Pipeline, copy_package, new_warehouse, package_env, query
+from conftest import DAILY_ASSETS, Pipeline, copy_package, new_warehouse, package_env, partition_range, query
 
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION
 from {{ cookiecutter.project_slug }}.defs.transform.dbt_models import FULL_REFRESH_TAG
@@ -15,7 +15,6 @@ from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_D
 from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR
 
 DAYS = [date.fromisoformat(DAILY_START_DATE) + timedelta(days=offset) for offset in range(3)]
-FIRST, LAST = CATEGORIES[0], CATEGORIES[-1]
 DBT_MODELS = ["stg_daily_raw_data", "mart_daily_data"]
 ROWS, FEWER_ROWS = DEFAULT_ROWS_PER_PARTITION, 5
 # The launchpad's run config for the daily dbt step, as docs/operations.md gives it.
@@ -32,13 +31,12 @@ def rows_per_day(pipeline: Pipeline, table: str) -> dict[date, int]:
 
 @pytest.mark.slow  # seven runs through Dagster and dbt: about a minute
 def test_a_rebuild_reads_every_partition_and_a_plain_run_its_window(pipeline: Pipeline, tmp_path):
-    assert pipeline.run(DAILY_ASSETS, f"{FIRST}|{DAYS[0]}", f"{LAST}|{DAYS[-1]}", rows=ROWS).success
+    assert pipeline.run(DAILY_ASSETS, DAYS[0], DAYS[-1], rows=ROWS).success
 
     def last_day_of_models(rows_on_first_day: int, **asked) -> None:
         """The first day's raw data changes, then the models run for the last day only."""
-        first_day = (f"{FIRST}|{DAYS[0]}", f"{LAST}|{DAYS[0]}")
-        assert pipeline.run(["daily_raw_data"], *first_day, rows=rows_on_first_day).success
-        assert pipeline.run(DBT_MODELS, f"{FIRST}|{DAYS[-1]}", f"{LAST}|{DAYS[-1]}", **asked).success
+        assert pipeline.run(["daily_raw_data"], DAYS[0], rows=rows_on_first_day).success
+        assert pipeline.run(DBT_MODELS, DAYS[-1], **asked).success
 
     def first_day_rows() -> set[int]:
         return {rows_per_day(pipeline, table)[DAYS[0]] // len(CATEGORIES) for table in DBT_MODELS}
@@ -63,7 +61,7 @@ def test_a_new_column_fails_the_next_run_until_the_documented_rebuild(tmp_path):
 
     def materialize(select: str, day: date, *options: str) -> subprocess.CompletedProcess:
         command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", MODULE]
-        command += ["--select", select, "--partition-range", f"{FIRST}|{day}...{LAST}|{day}", *options]
+        command += ["--select", select, "--partition-range", partition_range(day, day), *options]
         return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
 
     for day in DAYS[:2]:

@@ -4,17 +4,11 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from ...partitions import (
-    CATEGORIES,
-    PartitionWindow,
-    daily_partitions,
-    partition_window,
-    periods_window,
-    weekly_partitions,
-)
+from ...partitions import CATEGORIES, daily_periods, partition_window, weekly_periods
 from ...resources import WAREHOUSE_POOL
 from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
 from ...sql import MISSING_PERIODS_SQL, RAW_TABLE_EXISTS_SQL
+from ...windows import PartitionWindow, periods_window
 
 CHECK_NAME = "raw_has_every_period"
 # A failure's description names at most this many (period, category) pairs: a check of a
@@ -50,7 +44,7 @@ def missing_pairs(
 def describe(table: str, window: PartitionWindow, step: timedelta, missing: list[tuple[str, str]] | None) -> str:
     scope = (
         f"{pair_count(window, step)} (period, category) pairs: periods {window.start:%Y-%m-%d} to "
-        f"{window.end - step:%Y-%m-%d}, categories {', '.join(window.categories)}"
+        f"{window.end - step:%Y-%m-%d}, categories {listed_categories(window.categories)}"
     )
     if missing is None:
         fix = backfill_command(window, step, None)
@@ -63,6 +57,13 @@ def describe(table: str, window: PartitionWindow, step: timedelta, missing: list
         f"raw.{table} has no rows for {len(missing)} of the {scope}. Missing: {listed}{more}. "
         f"To load them: {backfill_command(window, step, missing)}"
     )
+
+
+def listed_categories(categories: tuple[str, ...]) -> str:
+    """The categories, or the first LISTED_PAIRS of them and how many there are."""
+    if len(categories) <= LISTED_PAIRS:
+        return ", ".join(categories)
+    return f"{', '.join(categories[:LISTED_PAIRS])} and {len(categories) - LISTED_PAIRS} more"
 
 
 def backfill_command(window: PartitionWindow, step: timedelta, missing: list[tuple[str, str]] | None) -> str:
@@ -83,7 +84,7 @@ def pair_count(window: PartitionWindow, step: timedelta) -> int:
 
 
 def raw_has_every_period(
-    table: str, partitions_def: dg.MultiPartitionsDefinition, step: timedelta, unit: str
+    table: str, periods: dg.TimeWindowPartitionsDefinition, step: timedelta, unit: str
 ) -> dg.AssetChecksDefinition:
     """A blocking check on the raw asset `table`: its run's window, or the configured one, is complete."""
 
@@ -100,7 +101,7 @@ def raw_has_every_period(
         if context.has_partition_key or context.has_partition_key_range:
             window = partition_window(context)
         else:
-            window = periods_window(partitions_def, config.first_period, config.last_period, config.categories)
+            window = periods_window(periods, config.first_period, config.last_period, config.categories, CATEGORIES)
         missing = missing_pairs(warehouse, table, window, step, unit)
         return dg.AssetCheckResult(
             passed=missing == [],
@@ -116,5 +117,5 @@ def raw_has_every_period(
     return check
 
 
-daily_raw_data_check = raw_has_every_period("daily_raw_data", daily_partitions, timedelta(days=1), "day")
-weekly_raw_data_check = raw_has_every_period("weekly_raw_data", weekly_partitions, timedelta(weeks=1), "week")
+daily_raw_data_check = raw_has_every_period("daily_raw_data", daily_periods, timedelta(days=1), "day")
+weekly_raw_data_check = raw_has_every_period("weekly_raw_data", weekly_periods, timedelta(weeks=1), "week")

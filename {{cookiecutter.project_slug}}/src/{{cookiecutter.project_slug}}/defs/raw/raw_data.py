@@ -6,10 +6,11 @@ from datetime import timedelta
 import dagster as dg
 
 from ...conditions import daily_raw_trigger, weekly_raw_trigger
-from ...partitions import PartitionWindow, daily_partitions, partition_window, single_run, weekly_partitions
+from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...resources import WAREHOUSE_POOL
 from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
 from ...sql import DELETE_WINDOW_SQL, RAW_ROWS_SQL, RAW_TABLE_DDL, WINDOW_FILTER
+from ...windows import PartitionWindow
 
 ROWS_ENV_VAR = "RAW_ROWS_PER_PARTITION"
 # Fault injection for testing retries: a comma-separated list of raw asset names whose
