@@ -26,6 +26,7 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "category_values": " north , south-east,WEST_2 ",
         "daily_start_date": "2023-12-28",
         "duckdb_path": "warehouse/sales.duckdb",
+        "partitioning": "time",
     },
     "quoted_name": {
         "project_name": 'Bob\'s "quoted" pipeline \\ """',
@@ -46,6 +47,7 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "category_values": "east,west",
         "daily_start_date": "2024-03-04",
         "warehouse": "postgres",
+        "partitioning": "time",
     },
 }
 # The answer sets whose rendered projects also run their own test suite (slow).

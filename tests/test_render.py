@@ -1,5 +1,6 @@
 """cookiecutter renders a complete, parseable project for every answer set."""
 
+import ast
 import json
 import re
 import tomllib
@@ -55,6 +56,7 @@ EXPECTED_FILES = [
     "src/{slug}/defs/jobs/pipelines.py",
     "src/{slug}/defs/resources.py",
     "src/{slug}/partitions.py",
+    "src/{slug}/windows.py",
     "src/{slug}/resources.py",
     "src/{slug}/project.py",
     "src/{slug}/translator.py",
@@ -105,6 +107,49 @@ def test_answers_reach_the_generated_code(rendered):
     assert module_constant(partitions, "DAILY_START_DATE") == "2023-12-28"
     assert module_constant(partitions, "WEEKLY_START_DATE") == "2024-01-01"  # the first Monday on or after
     assert module_constant(project / "src/regional_sales/project.py", "DEFAULT_DUCKDB_PATH") == "warehouse/sales.duckdb"
+
+
+# What the rest of the code location, the scripts and the tests use of partitions.py.
+PARTITIONS_INTERFACE = {
+    "CATEGORIES",
+    "DAILY_START_DATE",
+    "WEEKLY_START_DATE",
+    "RANGE_START_TAG",
+    "RANGE_END_TAG",
+    "daily_periods",
+    "weekly_periods",
+    "daily_partitions",
+    "weekly_partitions",
+    "daily_to_weekly",
+    "single_run",
+    "partition_key",
+    "run_tags",
+    "partition_window",
+}
+
+
+def module_names(path: Path) -> set[str]:
+    """The names a module defines at its top level."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+    return names
+
+
+def test_each_partitioning_is_one_module_behind_one_interface(rendered):
+    by_category, by_time = rendered("defaults"), rendered("regions")
+    multi = by_category / "src/dagster_dbt_pipeline/partitions.py"
+    single = by_time / "src/regional_sales/partitions.py"
+    assert PARTITIONS_INTERFACE <= module_names(multi)
+    assert PARTITIONS_INTERFACE <= module_names(single)
+    assert "MultiPartitionsDefinition" in multi.read_text()
+    assert "MultiPartitionsDefinition" not in single.read_text() and "CATEGORIES_TAG" in module_names(single)
+    # The tests of the run tag come with the choice that has it.
+    assert (by_time / "tests/test_category_tag.py").is_file()
+    assert not (by_category / "tests/test_category_tag.py").exists()
 
 
 def dependencies(project: Path) -> set[str]:
