@@ -14,6 +14,8 @@ many years before today), a project is rendered and measured for:
 - the automation evaluation again, on the sqlite instance that now holds the backfill;
 - the UI's queries against that instance: a daily asset's partition status and health, and
   the launch of a backfill of one day of every category.
+Each partitioning choice asked for (--partitioning) is measured the same way; --backfill-days
+sets the backfill's length (a year: 365).
 The table goes to bench/results/scale.md, details to scale.json.
 """
 
@@ -68,14 +70,22 @@ def categories(count: int) -> list[str]:
     return [f"C{index:04d}" for index in range(1, count + 1)]
 
 
-def answers(count: int, years: int) -> dict[str, str]:
+def answers(count: int, years: int, partitioning: str) -> dict[str, str]:
     first_day = datetime.now(UTC).date() - timedelta(days=365 * years)
     return {
         "project_name": "Scale Pipeline",
         "project_slug": SLUG,
         "category_values": ",".join(categories(count)),
         "daily_start_date": str(first_day),
+        "partitioning": partitioning,
     }
+
+
+def day_keys(partitioning: str, count: int, day: str) -> tuple[str, str]:
+    """The first and last partition key of one day of every category."""
+    if partitioning == "time":
+        return day, day
+    return f"{categories(count)[0]}|{day}", f"{categories(count)[-1]}|{day}"
 
 
 class ScaleProject:
@@ -109,7 +119,7 @@ class ScaleProject:
         found = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
         return {"measure": result.__dict__, **found}
 
-    def backfill(self, name: str, home: Path, days: int = BACKFILL_DAYS, **extra: str) -> Measure:
+    def backfill(self, name: str, home: Path, days: int, **extra: str) -> Measure:
         """scripts/backfill.py over the last `days` days, every category, on a new warehouse."""
         (self.work / "warehouse.duckdb").unlink(missing_ok=True)
         last = datetime.now(UTC).date() - timedelta(days=1)
@@ -153,10 +163,9 @@ def sqlite_events(home: Path, started: float) -> dict:
     }
 
 
-def ui_queries(project: ScaleProject, home: Path, count: int) -> dict:
+def ui_queries(project: ScaleProject, home: Path, count: int, partitioning: str) -> dict:
     """The asset page's partition queries and a one-day backfill launch, timed against a webserver."""
-    yesterday = str(datetime.now(UTC).date() - timedelta(days=1))
-    first, last = categories(count)[0], categories(count)[-1]
+    first, last = day_keys(partitioning, count, str(datetime.now(UTC).date() - timedelta(days=1)))
     command = [str(project.root / ".venv" / "bin" / "dagster-webserver"), "-m", f"{SLUG}.definitions"]
     timings: dict[str, float | str] = {}
     try:
@@ -170,11 +179,7 @@ def ui_queries(project: ScaleProject, home: Path, count: int) -> dict:
                     "launch_one_day",
                     lambda: launch_backfill(
                         server.base_url,
-                        {
-                            "partitionsByAssets": [
-                                asset_range(DAILY_ASSET, f"{first}|{yesterday}", f"{last}|{yesterday}")
-                            ]
-                        },
+                        {"partitionsByAssets": [asset_range(DAILY_ASSET, first, last)]},
                     ),
                 ),
             ]:
@@ -189,16 +194,19 @@ def ui_queries(project: ScaleProject, home: Path, count: int) -> dict:
     return timings
 
 
-def measure_project(count: int, years: int, args: argparse.Namespace, server: PostgresServer | None) -> dict:
-    name = f"c{count}_y{years}"
+def measure_project(
+    count: int, years: int, partitioning: str, args: argparse.Namespace, server: PostgresServer | None
+) -> dict:
+    name = f"{partitioning}_c{count}_y{years}"
     work = args.work / name
     shutil.rmtree(work, ignore_errors=True)
     (work / "logs").mkdir(parents=True)
-    print(f"{count} categories x {years} year(s):", flush=True)
-    root, generation = render(work, "render", args.template, answers(count, years), SLUG)
+    print(f"{partitioning}: {count} categories x {years} year(s):", flush=True)
+    root, generation = render(work, "render", args.template, answers(count, years, partitioning), SLUG)
     project = ScaleProject(root, work, args.uv)
     measure(f"{name}_sync", [args.uv, "sync", "--compile-bytecode", "--quiet"], root, project.env(), project.logs)
-    out: dict = {"categories": count, "years": years, "generation": generation.wall}
+    out: dict = {"partitioning": partitioning, "categories": count, "years": years, "generation": generation.wall}
+    out["backfill_days"] = args.backfill_days
     out["versions"] = versions(project.python)
     load = [str(project.python), "-c", f"from {SLUG}.definitions import defs; defs()"]
     out["definitions"] = min(
@@ -211,11 +219,11 @@ def measure_project(count: int, years: int, args: argparse.Namespace, server: Po
         out["new_day"] = {"wall": run.wall, "ok": run.returncode == 0, **sqlite_events(home, run.started)}
     if "sqlite" not in args.skip:
         home = project.home("sqlite", root / "dagster.yaml")
-        run = project.backfill(f"{name}_backfill_sqlite", home)
+        run = project.backfill(f"{name}_backfill_sqlite", home, args.backfill_days)
         out["backfill_sqlite"] = {"wall": run.wall, "ok": run.returncode == 0, **sqlite_events(home, run.started)}
         out["ticks_history"] = project.ticks(f"{name}_ticks_history", home)
         if "ui" not in args.skip:
-            out["ui"] = ui_queries(project, home, count)
+            out["ui"] = ui_queries(project, home, count, partitioning)
     if server is not None:
         database = f"scale_{name}"
         connection = server.connect()
@@ -226,7 +234,9 @@ def measure_project(count: int, years: int, args: argparse.Namespace, server: Po
         finally:
             connection.close()
         pg_home = project.home("postgres", root / "deploy" / "dagster.yaml")
-        run = project.backfill(f"{name}_backfill_postgres", pg_home, **server.env("DAGSTER_PG", database))
+        run = project.backfill(
+            f"{name}_backfill_postgres", pg_home, args.backfill_days, **server.env("DAGSTER_PG", database)
+        )
         out["backfill_postgres"] = {"wall": run.wall, "ok": run.returncode == 0, **postgres_events(server, database)}
     if not args.keep:
         shutil.rmtree(root / ".venv", ignore_errors=True)
@@ -237,6 +247,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--categories", default="4,100,1000", help="numbers of categories (default 4,100,1000)")
     parser.add_argument("--years", default="1,3", help="years of daily partitions (default 1,3)")
+    parser.add_argument(
+        "--partitioning", default="time_x_category", help="partitioning choices, comma-separated (time_x_category,time)"
+    )
+    parser.add_argument("--backfill-days", type=int, default=BACKFILL_DAYS, help="days of the backfills (default 14)")
     parser.add_argument("--work", type=Path, default=RESULTS / "scale-work", help="work folder")
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.md", help="the markdown table")
     parser.add_argument(
@@ -254,12 +268,17 @@ def main() -> None:
         sys.exit("uv is needed: run `make bench BENCH_ARGS=--scale`.")
     args.work = args.work.resolve()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    sizes = [(int(c), int(y)) for c in args.categories.split(",") for y in args.years.split(",")]
+    sizes = [
+        (int(c), int(y), p)
+        for p in args.partitioning.split(",")
+        for c in args.categories.split(",")
+        for y in args.years.split(",")
+    ]
     results: dict = {"machine": machine(), "load": round(os.getloadavg()[0], 2), "projects": []}
     partial = args.out.with_suffix(".json")
     with throwaway_server() if "postgres" not in args.skip else nullcontext() as server:
-        for count, years in sizes:
-            results["projects"].append(measure_project(count, years, args, server))
+        for count, years, partitioning in sizes:
+            results["projects"].append(measure_project(count, years, partitioning, args, server))
             partial.write_text(json.dumps(results, indent=1, default=str))
     table = build_table(results)
     args.out.write_text(table)

@@ -29,16 +29,19 @@ def build_table(results: dict) -> str:
     info = results["machine"]
     lines = [
         f"Scale bench, {info['date']}, {info['nproc']} cores, {info['ram_gib']} GiB; load at start "
-        f"{results.get('load', 'n/a')}. Evaluations: two ticks in a row (s) and peak memory.",
+        f"{results.get('load', 'n/a')}. Evaluations: two ticks in a row (s) and peak memory. Backfills: "
+        f"the last {results['projects'][0].get('backfill_days', 14) if results['projects'] else 'n/a'} days.",
         "",
-        "| categories | years | definitions | evaluation, empty | new day, sqlite | 14-day backfill, sqlite "
-        "| evaluation after it | 14-day backfill, PostgreSQL | UI: partition health | UI: launch one day |",
-        "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: | ---: |",
+        "| partitioning | categories | years | definitions | evaluation, empty | new day, sqlite "
+        "| backfill, sqlite | evaluation after it | backfill, PostgreSQL | UI: partition health "
+        "| UI: launch one day |",
+        "| --- | ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: | ---: |",
     ]
     for p in results["projects"]:
         ui = p.get("ui", {})
         lines.append(
-            f"| {p['categories']:,} | {p['years']} | {seconds(p['definitions'])} | {ticks(p.get('ticks_empty'))} "
+            f"| {p.get('partitioning', 'time_x_category')} | {p['categories']:,} | {p['years']} "
+            f"| {seconds(p['definitions'])} | {ticks(p.get('ticks_empty'))} "
             f"| {backfill(p.get('new_day'))} | {backfill(p.get('backfill_sqlite'))} | {ticks(p.get('ticks_history'))} "
             f"| {backfill(p.get('backfill_postgres'))} | {seconds(ui.get('partition_health'))} "
             f"| {seconds(ui.get('launch_one_day'))} |"

@@ -6,7 +6,7 @@ from {{ cookiecutter.project_slug }}.project import postgres_settings
 from {{ cookiecutter.project_slug }}.project import DUCKDB_PATH
 {% endif -%}
 from {{ cookiecutter.project_slug }}.resources import build_resources
-from {{ cookiecutter.project_slug }}.sql import WAREHOUSE_TABLES
+from {{ cookiecutter.project_slug }}.sql import EXISTING_TABLES_SQL, WAREHOUSE_TABLES
 
 WEEKLY_SQL = """
     select category, cast(start_time as date) as week, daily_row_count, daily_value_sum, weekly_value
@@ -23,12 +23,18 @@ def main() -> None:
 {%- else %}
         print(f"DuckDB file: {DUCKDB_PATH}\n")
 {%- endif %}
+        existing = {table for (table,) in con.execute(EXISTING_TABLES_SQL).fetchall()}
         print(f"{'table':<32} {'rows':>8}  {'categories':>10}  first start_time -> last start_time")
         for table in WAREHOUSE_TABLES:
+            if table not in existing:
+                print(f"{table:<32} {'not built yet':>22}")
+                continue
             rows, categories, first, last = con.execute(
                 f"select count(*), count(distinct category), min(start_time), max(start_time) from {table}"
             ).fetchall()[0]
             print(f"{table:<32} {rows:>8}  {categories:>10}  {first} -> {last}")
+        if "main.mart_weekly_data" not in existing:
+            return
         print("\nmain.mart_weekly_data:")
         print(f"{'category':<12} {'week':<10} {'daily rows':>10} {'daily sum':>12} {'weekly value':>12}")
         for category, week, rows, daily_sum, weekly in con.execute(WEEKLY_SQL).fetchall()[:WEEKLY_ROWS_SHOWN]:
