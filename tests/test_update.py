@@ -18,6 +18,7 @@ UPDATE = "copier update --trust --defaults"
 UPDATE_WITH_ANSWERS = "copier update --trust --defaults --data category_values=A,B,C --data daily_start_date=2023-12-25"
 UPDATE_WITH_REJECTS = "copier update --trust --defaults --conflict rej"
 SWITCH_TO_POSTGRES = "copier update --trust --defaults --data warehouse=postgres"
+SWITCH_TO_TIME = "copier update --trust --defaults --data partitioning=time"
 ADOPT = 'git add .copier-answers.yml && git commit -m "Adopt copier updates"'
 DOCUMENTED = [UPDATE, UPDATE_WITH_ANSWERS, UPDATE_WITH_REJECTS, ADOPT]
 
@@ -51,7 +52,8 @@ def test_documented_commands_are_these():
     doc = (TEMPLATE / "docs" / "updating.md").read_text()
     blocks = re.findall(r"```bash\n(.*?)```", doc, flags=re.S)
     documented = [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
-    assert documented == [UPDATE, UPDATE_WITH_ANSWERS, SWITCH_TO_POSTGRES, ADOPT, UPDATE, UPDATE_WITH_REJECTS]
+    expected = [UPDATE, UPDATE_WITH_ANSWERS, SWITCH_TO_POSTGRES, SWITCH_TO_TIME, ADOPT, UPDATE, UPDATE_WITH_REJECTS]
+    assert documented == expected
 
 
 @pytest.mark.project_suite
@@ -75,17 +77,25 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
     run_project_suite(project)
 
 
-def test_an_update_switches_a_duckdb_project_to_postgres(template, tmp_path):
+# A choice switched by an update: (its command, the answer, a file of the project, what it then holds).
+SWITCHES = [
+    (SWITCH_TO_POSTGRES, "warehouse=postgres", "src/dagster_dbt_pipeline/dbt/profiles.yml", "type: postgres"),
+    (SWITCH_TO_TIME, "partitioning=time", "src/dagster_dbt_pipeline/partitions.py", "CATEGORIES_TAG = "),
+]
+
+
+@pytest.mark.parametrize(("command", "answer", "path", "text"), SWITCHES, ids=[switch[1] for switch in SWITCHES])
+def test_an_update_switches_a_choice_as_a_fresh_copy_has_it(template, tmp_path, command, answer, path, text):
     project = copier_project(template, tmp_path / "project")
     notes = "\n## Team notes\n\nOur own words.\n"
     (project / "README.md").write_text((project / "README.md").read_text() + notes)
     commit_all(project, "Our notes")
 
-    run(SWITCH_TO_POSTGRES, project)
+    run(command, project)
 
     fresh = tmp_path / "fresh"
     run(
-        ["copier", "copy", "--trust", "--defaults", "--data", "warehouse=postgres", str(template.path), str(fresh)],
+        ["copier", "copy", "--trust", "--defaults", "--data", answer, str(template.path), str(fresh)],
         tmp_path,
     )
     assert (project / "README.md").read_text() == (fresh / "README.md").read_text() + notes
@@ -100,8 +110,9 @@ def test_an_update_switches_a_duckdb_project_to_postgres(template, tmp_path):
         }
 
     assert files(project) == files(fresh)
-    assert "type: postgres" in (project / "src/dagster_dbt_pipeline/dbt/profiles.yml").read_text()
-    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["warehouse"] == "postgres"
+    assert text in (project / path).read_text()
+    name, value = answer.split("=")
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())[name] == value
 
 
 def test_conflicting_edits_get_markers_or_rej_files(template, tmp_path):
