@@ -32,9 +32,10 @@ from contextlib import closing, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench_project import render
+from measuring import RESULTS, TEMPLATE, Measure, machine, measure, versions
+from run_records import read_event_log
 from scale_report import build_table
-
-from bench import RESULTS, TEMPLATE, Measure, machine, measure, read_event_log, render, versions
 
 TESTS = TEMPLATE / "tests"
 sys.path.insert(0, str(TESTS))
