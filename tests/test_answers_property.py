@@ -86,10 +86,11 @@ def answer_sets(draw) -> dict:
         )
     )
     answers["category_values"] = draw(CATEGORIES)
+    answers["partitioning"] = draw(st.sampled_from(["time_x_category", "time", "category"]))
     answers["daily_start_date"] = draw(DATE_TEXT)
     weekly_default = cookiecutter_default("weekly_start_date", answers)
     answers["weekly_start_date"] = draw(st.one_of(st.just(weekly_default), DATE_TEXT))
-    # Outside the choices only for the checks: the engines refuse it before they run.
+    # Outside the choices (mysql, category) only for the checks: the engines refuse them first.
     answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres", "mysql"]))
     answers["duckdb_path"] = draw(PATHS)
     return answers
@@ -104,6 +105,7 @@ def accepted_answer_sets(draw) -> dict:
     answers = {"project_name": draw(NAMES.filter(str.strip))}
     answers["project_slug"] = cookiecutter_default("project_slug", answers)
     answers["category_values"] = ", ".join(draw(st.lists(VALID_CATEGORY, min_size=1, max_size=4, unique=True)))
+    answers["partitioning"] = draw(st.sampled_from(["time_x_category", "time"]))
     answers["daily_start_date"] = draw(DAYS).isoformat()
     answers["weekly_start_date"] = cookiecutter_default("weekly_start_date", answers)
     answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres"]))

@@ -210,7 +210,7 @@ def test_a_shared_instance_runs_a_backfill_queued_by_another_process(
                 expected = {(c, d): (ROWS_PER_PARTITION, ROWS_PER_PARTITION) for c in categories for d in days}
                 assert counts == expected, table
             cursor.execute("select count(*) from reports.post_processing_daily")
-            assert cursor.fetchone() == (len(partitions),)
+            assert cursor.fetchone() == (len(categories) * len(days),)  # one row per (category, day)
     finally:
         connection.close()
 
