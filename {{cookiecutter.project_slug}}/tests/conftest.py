@@ -6,6 +6,7 @@ import shutil
 import uuid
 {% endif -%}
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -255,10 +256,25 @@ class Pipeline:
         return bool(self.column_types(name))
 
 
+# In-process runs keep no compute logs (no test reads them): Dagster's local compute log
+# manager starts two `tail -F` processes and two orphan watchers per step in the test
+# process, and a leftover one that pytest sees unreaped fails whichever test is running.
+NO_COMPUTE_LOGS = {
+    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+}
+
+
+@contextmanager
+def temporary_instance(overrides: dict | None = None) -> Iterator[dg.DagsterInstance]:
+    """A temporary Dagster instance for in-process runs: Dagster's test instance, without compute logs."""
+    with dg.instance_for_test(overrides={**NO_COMPUTE_LOGS, **(overrides or {})}) as made:
+        yield made
+
+
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as test_instance:
-        yield test_instance
+    with temporary_instance() as made:
+        yield made
 
 
 @pytest.fixture

@@ -65,12 +65,6 @@ def requested(result, asset: str) -> set[str]:
 
 
 @pytest.fixture
-def instance():
-    with dg.instance_for_test() as test_instance:
-        yield test_instance
-
-
-@pytest.fixture
 def sensor(instance):
     return Sensor(instance)
 

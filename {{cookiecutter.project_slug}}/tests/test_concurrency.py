@@ -35,7 +35,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 {% if cookiecutter.warehouse == "postgres" -%}
-from conftest import DAILY_ASSETS, WAREHOUSE_ENV_VAR, Pipeline, new_warehouse, partition_range, query, warehouse_env
+from conftest import (
+    DAILY_ASSETS,
+    WAREHOUSE_ENV_VAR,
+    Pipeline,
+    new_warehouse,
+    partition_range,
+    query,
+    temporary_instance,
+    warehouse_env,
+)
 {%- else -%}
 from conftest import new_warehouse, partition_range, query, warehouse_env
 {%- endif %}
@@ -292,7 +301,7 @@ def test_writers_of_one_table_take_turns(tmp_path: Path, monkeypatch: pytest.Mon
 def test_dbt_writers_of_one_model_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The replace_window strategy takes the model's write lock (macro lock_for_write,
     dispatched to postgres__lock_for_write) before it deletes and inserts the window."""
-    with dg.instance_for_test() as instance:
+    with temporary_instance() as instance:
         pipeline = Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
         first_day = date.fromisoformat(DAILY_START_DATE)
 

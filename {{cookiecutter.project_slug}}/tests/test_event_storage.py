@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import yaml
-from conftest import DAILY_ASSETS, Pipeline, new_warehouse
+from conftest import DAILY_ASSETS, Pipeline, new_warehouse, temporary_instance
 
 from {{ cookiecutter.project_slug }}.event_storage import BatchedSqliteEventLogStorage
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, partition_key
@@ -60,7 +60,7 @@ def test_a_range_run_stores_what_dagsters_own_storage_stores(tmp_path, monkeypat
         ("dagster", {}),
         ("dagster.yaml", {"event_log_storage": INSTANCE_SETTINGS["event_log_storage"]}),
     ]:
-        with dg.instance_for_test(overrides=overrides) as instance:
+        with temporary_instance(overrides) as instance:
             pipeline = Pipeline(new_warehouse(tmp_path, name.replace(".", "_")), instance, monkeypatch)
             pipeline.run(DAILY_ASSETS, FIRST, FIRST + timedelta(days=DAYS - 1))
             seen[name] = {asset: history(instance, asset) for asset in DAILY_ASSETS}

@@ -8,9 +8,8 @@ Each example runs real Dagster + dbt several times, so the number of examples is
 import os
 from datetime import date, timedelta
 
-import dagster as dg
 import pytest
-from conftest import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, new_warehouse
+from conftest import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, new_warehouse, temporary_instance
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +49,7 @@ OVERLAPPING = [
 @example(runs=OVERLAPPING)
 def test_any_run_sequence_equals_a_full_refresh(runs, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sequence")
-    with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
+    with temporary_instance() as instance, pytest.MonkeyPatch.context() as monkeypatch:
         pipeline = Pipeline(new_warehouse(folder, "warehouse"), instance, monkeypatch)
         # Every sequence ends by running its first range again: at least one rerun.
         for first, last, categories, rows in [*runs, runs[0]]:

@@ -4,7 +4,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import dagster as dg
 import pytest
 from conftest import (
     DAILY_ASSETS,
@@ -15,6 +14,7 @@ from conftest import (
     Pipeline,
     copy_warehouse,
     new_warehouse,
+    temporary_instance,
 )
 
 from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION
@@ -46,7 +46,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     3. one day rerun with fewer rows, and its week after it;
     then every dbt model rebuilt from scratch over a copy of the raw data."""
     folder = tmp_path_factory.mktemp("scenario")
-    with dg.instance_for_test() as instance, pytest.MonkeyPatch.context() as monkeypatch:
+    with temporary_instance() as instance, pytest.MonkeyPatch.context() as monkeypatch:
         pipeline = Pipeline(new_warehouse(folder, "warehouse"), instance, monkeypatch)
         assert pipeline.run(DAILY_ASSETS, DAYS[0], DAYS[-1], RUN_CATEGORIES).success
         assert pipeline.run(WEEKLY_ASSETS, WEEK, categories=RUN_CATEGORIES).success
