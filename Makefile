@@ -35,7 +35,7 @@ $(COOKIECUTTER_CONFIG):
 PYTEST_WORKERS ?= 2
 
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
-	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 PYTHON_DIRS := hooks tests bench docs
 
