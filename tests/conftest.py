@@ -130,13 +130,11 @@ def run_project_suite(project: Path, target: str = "test", **env: str) -> None:
 # The longest modules first, the longest of all first: two workers take whole modules
 # (`make test`: --dist loadfile) in collection order, and a long one taken last ran alone
 # at the end (a clean run: 21 min 42 s, the last 5 tests about 8 minutes on one worker).
-# Ordered by their time in a clean run (`make test` prints the longest tests): about 530,
-# 420, 320, 280, 210, 150, 130 and 80 s.
 LONGEST_FIRST = [
     "test_postgres.py",
+    "test_render.py",
     "test_tooling.py",
     "test_ui_backfill.py",
-    "test_render.py",
     "test_day_two.py",
     "test_dg.py",
     "test_update.py",
