@@ -112,6 +112,8 @@ def browser(chromium: Path, tmp_path: Path) -> Iterator[BrowserContext]:
         )
         try:
             context.set_default_timeout(UI_TIMEOUT_MS)
+            # Assertions wait as long as actions: a loaded machine draws the graph's nodes late.
+            expect.set_options(timeout=UI_TIMEOUT_MS)
             context.add_init_script(UI_SETTINGS)
             yield context
         finally:
