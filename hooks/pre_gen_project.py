@@ -35,6 +35,10 @@ RULES = {
         "`duckdb` (one local DuckDB file) or `postgres` (a PostgreSQL server, from the "
         "`POSTGRES_*` environment variables at run time)."
     ),
+    "raw_source": (
+        "`synthetic` (rows the project makes, the same on every run) or `files` (Parquet or CSV "
+        "files that land per period and category in a folder or an object store, loaded when they arrive)."
+    ),
     "duckdb_path": (
         "A file path, relative to the project root or absolute, not ending in `/`; no quotes, "
         "braces, `%`, backslashes, line breaks or surrounding spaces. Used with `duckdb` only."
@@ -47,7 +51,11 @@ CATEGORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]*[A-Za-z0-9_.-])?")
 IMPORTED_PACKAGES = {"dagster", "dagster_dbt", "dbt", "duckdb", "pytest", "tests"}
 UNSAFE_PATH_CHARACTERS = set("\"'{}%\\\n\r\t")
 # The answers that pick whole files, and their choices (the first is the default).
-CHOICES = {"partitioning": ["time_x_category", "time"], "warehouse": ["duckdb", "postgres"]}
+CHOICES = {
+    "partitioning": ["time_x_category", "time"],
+    "warehouse": ["duckdb", "postgres"],
+    "raw_source": ["synthetic", "files"],
+}
 
 
 def check_project_name(value: str) -> list[str]:
@@ -137,6 +145,7 @@ def problems(answers: dict) -> list[str]:
         *check_choice("partitioning", answers["partitioning"]),
         *check_dates(answers["daily_start_date"], answers["weekly_start_date"]),
         *check_choice("warehouse", answers["warehouse"]),
+        *check_choice("raw_source", answers["raw_source"]),
         *check_duckdb_path(answers["duckdb_path"]),
     ]
 

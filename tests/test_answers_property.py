@@ -90,8 +90,9 @@ def answer_sets(draw) -> dict:
     answers["daily_start_date"] = draw(DATE_TEXT)
     weekly_default = cookiecutter_default("weekly_start_date", answers)
     answers["weekly_start_date"] = draw(st.one_of(st.just(weekly_default), DATE_TEXT))
-    # Outside the choices (mysql, category) only for the checks: the engines refuse them first.
+    # Outside the choices (mysql, category, kafka) only for the checks: the engines refuse them first.
     answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres", "mysql"]))
+    answers["raw_source"] = draw(st.sampled_from(["synthetic", "files", "kafka"]))
     answers["duckdb_path"] = draw(PATHS)
     return answers
 
@@ -109,6 +110,7 @@ def accepted_answer_sets(draw) -> dict:
     answers["daily_start_date"] = draw(DAYS).isoformat()
     answers["weekly_start_date"] = cookiecutter_default("weekly_start_date", answers)
     answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres"]))
+    answers["raw_source"] = draw(st.sampled_from(["synthetic", "files"]))
     answers["duckdb_path"] = draw(st.sampled_from(["data/w.duckdb", "/var/tmp/x/w.duckdb"]))
     return answers
 

@@ -138,12 +138,15 @@ def test_the_template_checks_the_warehouse_too():
         "partitioning: 'category' is not one of time_x_category, time."
     ]
     assert hook.check_choice("partitioning", "time") == []
+    assert hook.check_choice("raw_source", "kafka") == ["raw_source: 'kafka' is not one of synthetic, files."]
+    assert hook.check_choice("raw_source", "files") == []
     questions = (TEMPLATE / "copier.yml").read_text()
     assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres." in questions.split("\nwarehouse:", 1)[1]
     assert (
         "partitioning: '{{ partitioning }}' is not one of time_x_category, time."
         in questions.split("\npartitioning:", 1)[1]
     )
+    assert "raw_source: '{{ raw_source }}' is not one of synthetic, files." in questions.split("\nraw_source:", 1)[1]
 
 
 def test_every_problem_is_listed_at_once(tmp_path, cookiecutter_config):

@@ -53,7 +53,11 @@ def test_same_defaults():
 
 def test_same_choices():
     choices = {name: value for name, value in cookiecutter_questions().items() if isinstance(value, list)}
-    assert choices == {"partitioning": ["time_x_category", "time"], "warehouse": ["duckdb", "postgres"]}
+    assert choices == {
+        "partitioning": ["time_x_category", "time"],
+        "warehouse": ["duckdb", "postgres"],
+        "raw_source": ["synthetic", "files"],
+    }
     copier = {name: question["choices"] for name, question in copier_questions().items() if "choices" in question}
     assert copier == choices
 

@@ -17,6 +17,7 @@ import psycopg2
 import duckdb
 {% endif -%}
 import pytest
+from raw_input import prepare_raw_input{% if cookiecutter.raw_source == "files" %}, landing_folder  # noqa: F401 (autouse fixture){% endif %}
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
@@ -185,9 +186,8 @@ class Pipeline:
         config by op name, `tags` run tags. The checks of the selected assets run with them, as
         in every run of them."""
         (range_tags,) = run_tags(first, last or first, categories)
-        ops = dict(ops or {})
-        if rows is not None:
-            ops["daily_raw_data"] = {"config": {"rows_per_partition": rows}}
+        raw_ops = prepare_raw_input(self.resources["warehouse"], selection, first, last or first, categories, rows)
+        ops = {**raw_ops, **(ops or {})}
         return dg.materialize(
             ALL_ASSETS,
             selection=selection,

@@ -12,7 +12,6 @@ import pytest
 from conftest import ALL_ASSETS, DEFS, Pipeline
 
 from {{ cookiecutter.project_slug }}.defs.automation.alerts import DEFAULT_UI_URL, UI_URL_ENV_VAR, WEBHOOK_ENV_VAR
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import FAULT_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import (
     CATEGORIES,
     DAILY_START_DATE,
@@ -20,6 +19,7 @@ from {{ cookiecutter.project_slug }}.partitions import (
     RANGE_START_TAG,
     partition_key,
 )
+from {{ cookiecutter.project_slug }}.raw_rows import FAULT_ENV_VAR
 
 (SENSOR,) = [sensor for sensor in DEFS.sensors or [] if sensor.name == "failure_alert_sensor"]
 FAILING_ASSET = "daily_raw_data"

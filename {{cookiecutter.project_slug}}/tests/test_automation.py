@@ -120,12 +120,20 @@ def test_a_gap_inside_the_lookback_is_filled_one_before_it_waits_for_new_input(i
     assert requested(sensor.tick(now), "mart_daily_data") == {key(before)}
 
 
+{% if cookiecutter.raw_source == "files" -%}
+def test_raw_data_waits_for_its_files_not_a_cron(sensor):
+    """The landing files sensor requests raw partitions (test_landing_sensor.py); automation never does."""
+    day = WEEK + timedelta(days=8)
+    assert not requested(sensor.tick(at(day)), "daily_raw_data")
+    assert not requested(sensor.tick(at(day + timedelta(days=1))), "daily_raw_data")
+{%- else -%}
 def test_raw_data_lands_on_its_cron(sensor):
     day = WEEK + timedelta(days=8)
     assert not requested(sensor.tick(datetime.combine(day, time(0, 30))), "daily_raw_data")
     assert requested(sensor.tick(at(day)), "daily_raw_data") == {
         partition_key(day - timedelta(days=1), category) for category in CATEGORIES
     }
+{%- endif %}
 
 
 def test_a_raw_data_gap_blocks_downstream_until_filled(pipeline, sensor):

@@ -9,9 +9,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from conftest import DAILY_ASSETS, Pipeline, warehouse_env
 
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import write_raw_rows
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
+from {{ cookiecutter.project_slug }}.raw_rows import write_raw_rows
 from {{ cookiecutter.project_slug }}.windows import PartitionWindow
 
 DAY = date.fromisoformat(DAILY_START_DATE)

@@ -49,22 +49,19 @@ from conftest import (
 from conftest import new_warehouse, partition_range, query, warehouse_env
 {%- endif %}
 
-{% if cookiecutter.warehouse == "postgres" -%}
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import (
+from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
+from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
+{%- if cookiecutter.warehouse == "postgres" %}
+from {{ cookiecutter.project_slug }}.raw_rows import (
     DEFAULT_ROWS_PER_PARTITION,
     FAULT_ENV_VAR,
     ROWS_ENV_VAR,
     write_raw_rows,
 )
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
-{% else -%}
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
-from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
-{% endif -%}
-from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
-{%- if cookiecutter.warehouse == "postgres" %}
 from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse
 from {{ cookiecutter.project_slug }}.windows import PartitionWindow
+{%- else %}
+from {{ cookiecutter.project_slug }}.raw_rows import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, ROWS_ENV_VAR
 {%- endif %}
 
 # Real processes, several pipeline runs each: part of the slow tests.

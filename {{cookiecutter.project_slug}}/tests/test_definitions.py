@@ -82,4 +82,8 @@ def test_jobs_and_running_sensors():
     assert {job.name for job in DEFS.jobs} == {"daily_pipeline", "weekly_pipeline", "raw_data_checks"}
     sensors = {sensor.name: sensor.default_status for sensor in DEFS.sensors}
     running = dg.DefaultSensorStatus.RUNNING
-    assert sensors == {"automation_sensor": running, "failure_alert_sensor": running}
+    expected = {"automation_sensor": running, "failure_alert_sensor": running}
+{%- if cookiecutter.raw_source == "files" %}
+    expected["landing_files_sensor"] = running
+{%- endif %}
+    assert sensors == expected

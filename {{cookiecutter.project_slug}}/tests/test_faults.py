@@ -38,8 +38,8 @@ from test_concurrency import (
 )
 
 from {{ cookiecutter.project_slug }}.defs.jobs.pipelines import daily_pipeline_job
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, RETRY_NUMBER_TAG
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, partition_key
+from {{ cookiecutter.project_slug }}.raw_rows import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, RETRY_NUMBER_TAG
 {% if cookiecutter.warehouse == "duckdb" -%}
 from {{ cookiecutter.project_slug }}.resources import DUCKDB_POOL
 {% endif -%}

@@ -17,8 +17,8 @@ from conftest import (
     temporary_instance,
 )
 
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
+from {{ cookiecutter.project_slug }}.raw_rows import DEFAULT_ROWS_PER_PARTITION
 from {{ cookiecutter.project_slug }}.windows import PartitionWindow
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import DAILY_ASSETS, Pipeline, copy_package, new_warehouse, package_env, partition_range, query
 
-from {{ cookiecutter.project_slug }}.defs.raw.raw_data import DEFAULT_ROWS_PER_PARTITION
 from {{ cookiecutter.project_slug }}.defs.transform.dbt_models import FULL_REFRESH_TAG
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR
+from {{ cookiecutter.project_slug }}.raw_rows import DEFAULT_ROWS_PER_PARTITION
 
 DAYS = [date.fromisoformat(DAILY_START_DATE) + timedelta(days=offset) for offset in range(3)]
 DBT_MODELS = ["stg_daily_raw_data", "mart_daily_data"]

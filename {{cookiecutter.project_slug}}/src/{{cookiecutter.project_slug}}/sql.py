@@ -26,8 +26,8 @@ commit
 """
 )
 
-RAW_ROWS_SQL = """
-insert into raw.{table}
+# The synthetic rows of a window, as raw_rows.py writes them and samples.py exports them.
+RAW_ROWS_SELECT = """
 select
     c.category || '|' || to_char(p.period_start, 'YYYY-MM-DD') || '|' || lpad(r.row_number::text, 6, '0') as id,
     c.category,
@@ -42,6 +42,7 @@ cross join generate_series(%(start)s::timestamp, %(end)s::timestamp - %(step)s::
     as p(period_start)
 cross join generate_series(0, %(rows)s - 1) as r(row_number)
 """
+RAW_ROWS_SQL = "insert into raw.{table}" + RAW_ROWS_SELECT
 
 WINDOW_FILTER = "start_time >= %(start)s and start_time < %(end)s and category = any(%(categories)s)"
 
@@ -56,6 +57,10 @@ cross join generate_series(%(start)s::timestamp, %(end)s::timestamp - %(step)s::
 DELETE_WINDOW_SQL = "select pg_advisory_xact_lock(hashtext('{table}'));\ndelete from {table} where " + WINDOW_FILTER
 
 CATEGORY_FILTER = "category = %(category)s"
+
+# Checked rows of landed files (staging.py): written by DuckDB as CSV, read by COPY.
+STAGED_FILE_OPTIONS = "(format csv, header false)"
+LOAD_STAGED_SQL = "copy raw.{table} (id, category, start_time, value) from stdin with (format csv)"
 
 REPORT_TABLE_DDL = (
     "begin;\n"
@@ -78,8 +83,8 @@ create table if not exists raw.{table} (
 )
 """
 
-RAW_ROWS_SQL = """
-insert into raw.{table}
+# The synthetic rows of a window, as raw_rows.py writes them and samples.py exports them.
+RAW_ROWS_SELECT = """
 select
     category || '|' || strftime(period_start, '%Y-%m-%d') || '|' || lpad(row_number::varchar, 6, '0') as id,
     category,
@@ -89,6 +94,7 @@ from unnest($categories::varchar[]) as c(category)
 cross join generate_series($start::timestamp, $end::timestamp - $step, $step) as p(period_start)
 cross join range($rows) as r(row_number)
 """
+RAW_ROWS_SQL = "insert into raw.{table}" + RAW_ROWS_SELECT
 
 WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (select unnest($categories::varchar[]))"
 
@@ -99,6 +105,10 @@ cross join generate_series($start::timestamp, $end::timestamp - $step, $step) as
 DELETE_WINDOW_SQL = "delete from {table} where " + WINDOW_FILTER
 
 CATEGORY_FILTER = "category = $category"
+
+# Checked rows of landed files (staging.py), staged as Parquet by an in-memory DuckDB.
+STAGED_FILE_OPTIONS = "(format parquet)"
+LOAD_STAGED_SQL = "insert into raw.{table} select id, category, start_time, value from read_parquet($staged)"
 
 REPORT_TABLE_DDL = """
 create schema if not exists {schema};
