@@ -17,7 +17,11 @@ import psycopg2
 import duckdb
 {% endif -%}
 import pytest
-from raw_input import prepare_raw_input{% if cookiecutter.raw_source == "files" %}, landing_folder  # noqa: F401 (autouse fixture){% endif %}
+{% if cookiecutter.raw_source == "files" -%}
+from raw_input import landing_folder, prepare_raw_input  # noqa: F401 (landing_folder: an autouse fixture)
+{%- else -%}
+from raw_input import prepare_raw_input
+{%- endif %}
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
@@ -180,13 +184,18 @@ class Pipeline:
         ops: dict | None = None,
         tags: dict[str, str] | None = None,
         raise_on_error: bool = True,
+        prepare: bool = True,
     ) -> dg.ExecuteInProcessResult:
         """One run over periods first..last (default: first) for `categories` (default: all;
         neighbours in the project's order), as a single-run backfill makes it; `ops` adds run
         config by op name, `tags` run tags. The checks of the selected assets run with them, as
-        in every run of them."""
+        in every run of them. `prepare` makes the raw input first (tests/raw_input.py)."""
         (range_tags,) = run_tags(first, last or first, categories)
-        raw_ops = prepare_raw_input(self.resources["warehouse"], selection, first, last or first, categories, rows)
+        raw_ops = (
+            prepare_raw_input(self.resources["warehouse"], selection, first, last or first, categories, rows)
+            if prepare
+            else {}
+        )
         ops = {**raw_ops, **(ops or {})}
         return dg.materialize(
             ALL_ASSETS,
