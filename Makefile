@@ -46,13 +46,18 @@ lint: .venv ## Check the template's own Python (ruff check, ruff format --check)
 docs: .venv ## Write docs/prompts.md from cookiecutter.json, copier.yml and the answer rules
 	$(UV) run python docs/generate_prompts.py
 
-demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project into demo/, run its first two weeks, summarise
+# DEMO_ANSWERS="raw_source=files" (any answers, as cookiecutter takes them) renders another
+# project; a files project lands sample files first, so its backfill loads them.
+DEMO_ANSWERS ?=
+
+demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project (or DEMO_ANSWERS=...) into demo/, run its first two weeks, summarise
 	rm -rf $(DEMO_DIR)
-	$(UV) run cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	$(MAKE) -C $(DEMO_DIR)/dagster_dbt_pipeline install backfill summary UV=$(UV)
+	$(UV) run cookiecutter --no-input --output-dir $(DEMO_DIR) . $(DEMO_ANSWERS)
+	project=$$(ls -d $(DEMO_DIR)/*/) && $(MAKE) -C $$project install \
+		$$(grep -q '^sample-files:' $$project/Makefile && echo sample-files) backfill summary UV=$(UV)
 
 .PHONY: bench
-bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...; --scale: categories x years)
+bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...; --scale: categories x years; --landing: files)
 	$(UV) run --with psutil python bench/bench.py $(BENCH_ARGS)
 
 clean: ## Remove the demo, caches and the virtual environment

@@ -258,6 +258,12 @@ def main() -> None:
         sys.argv.remove("--scale")
         scale.main()
         return
+    if "--landing" in sys.argv:  # the landing files section alone (landing.py), with its own options
+        import landing
+
+        sys.argv.remove("--landing")
+        landing.main()
+        return
     args = parse_args()
     if args.report_from:
         report_again(args)

@@ -27,6 +27,7 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "daily_start_date": "2023-12-28",
         "duckdb_path": "warehouse/sales.duckdb",
         "partitioning": "time",
+        "raw_source": "files",
     },
     "quoted_name": {
         "project_name": 'Bob\'s "quoted" pipeline \\ """',
@@ -48,6 +49,14 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "daily_start_date": "2024-03-04",
         "warehouse": "postgres",
         "partitioning": "time",
+    },
+    # Landing files in an S3 bucket: tests/test_landing_store.py runs it.
+    "postgres_files": {
+        "project_name": "Landed files",
+        "category_values": "east,west",
+        "daily_start_date": "2024-03-04",
+        "warehouse": "postgres",
+        "raw_source": "files",
     },
 }
 # The answer sets whose rendered projects also run their own test suite (slow).
@@ -132,6 +141,7 @@ def run_project_suite(project: Path, target: str = "test", **env: str) -> None:
 # at the end (a clean run: 21 min 42 s, the last 5 tests about 8 minutes on one worker).
 LONGEST_FIRST = [
     "test_postgres.py",
+    "test_landing_store.py",
     "test_render.py",
     "test_tooling.py",
     "test_ui_backfill.py",

@@ -1,5 +1,6 @@
 """Day two of a generated project, with copier and make as its docs/operations.md says: add a
-category and fill only it, reach back to earlier days, then drop the category and purge its rows.
+category and fill only it, reach back to earlier days, drop the category and purge its rows,
+then switch to landing files (docs/updating.md) and load files of the rows it had.
 
 A project made with copier from a git copy of this template, on each warehouse (PostgreSQL:
 a database of its own in the test server); every step compares the tables row by row with
@@ -27,6 +28,9 @@ FILL_CATEGORY = f"make backfill START={FIRST_WEEK[0]} END={FIRST_WEEK[1]} CATEGO
 FILL_EARLIER = f"make backfill START={EARLIER_WEEK[0]} END={EARLIER_WEEK[1]}"
 DROP_CATEGORY = "copier update --trust --defaults --data category_values=A,B"
 PURGE = "make purge-category CATEGORY=C"
+# Landing files instead of synthetic rows (docs/updating.md), then files of the earlier week.
+SWITCH_TO_FILES = "copier update --trust --defaults --data raw_source=files"
+LAND_EARLIER = f"make sample-files START={EARLIER_WEEK[0]} END={EARLIER_WEEK[1]}"
 DOCUMENTED = [ADD_CATEGORY, FILL_CATEGORY, REACH_BACK, FILL_EARLIER, DROP_CATEGORY, PURGE]
 SHOW_CATEGORIES = (
     '"$UV" run python -c "from dagster_dbt_pipeline.partitions import category_partitions as c; '
@@ -137,6 +141,14 @@ def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path, warehouse):
     assert "'A' is still a category of this project" in refused
     assert tables() == before_drop
     shell(PURGE)
+    assert tables() == without_c
+
+    # Landing files from now on: the update leaves every row; files holding the rows the
+    # synthetic source made load to exactly the same tables.
+    update(SWITCH_TO_FILES, "Landing files")
+    assert tables() == without_c
+    shell(LAND_EARLIER)
+    shell(FILL_EARLIER)
     assert tables() == without_c
     # Every dbt test passes on the whole of every table (no run window): the marts are consistent.
     dbt_dir = f"src/{SLUG}/dbt"

@@ -152,6 +152,40 @@ def test_each_partitioning_is_one_module_behind_one_interface(rendered):
     assert not (by_category / "tests/test_category_tag.py").exists()
 
 
+# What each raw source's defs/raw/raw_data.py defines: the same two assets.
+RAW_ASSETS = {"daily_raw_data", "weekly_raw_data"}
+# The modules, script and tests only the files source brings.
+FILES_ONLY = [
+    "src/{slug}/landing.py",
+    "src/{slug}/staging.py",
+    "src/{slug}/samples.py",
+    "src/{slug}/defs/automation/landing_sensor.py",
+    "scripts/sample_files.py",
+    "tests/test_landing.py",
+    "tests/test_landing_sensor.py",
+]
+
+
+def test_each_raw_source_is_one_module_behind_one_interface(rendered):
+    synthetic, files = rendered("defaults"), rendered("regions")
+    for project in (synthetic, files):
+        assert RAW_ASSETS <= module_names(project / f"src/{project.name}/defs/raw/raw_data.py")
+        assert "def prepare_raw_input" in (project / "tests/raw_input.py").read_text()
+    for relative in FILES_ONLY:
+        assert (files / relative.format(slug=files.name)).is_file(), relative
+        assert not (synthetic / relative.format(slug=synthetic.name)).exists(), relative
+    # Only the synthetic assets have a cron; files are loaded when the sensor sees them arrive.
+    assert "automation_condition" in (synthetic / f"src/{synthetic.name}/defs/raw/raw_data.py").read_text()
+    assert "automation_condition" not in (files / f"src/{files.name}/defs/raw/raw_data.py").read_text()
+    assert "\nsample-files:" in (files / "Makefile").read_text()
+    assert "sample-files" not in (synthetic / "Makefile").read_text()
+    assert "fsspec" in dependencies(files) and "fsspec" not in dependencies(synthetic)
+    extras = tomllib.loads((files / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(extras) == {"s3", "gcs", "azure"}
+    assert "LANDING_URL" in (files / ".env.example").read_text()
+    assert "LANDING_URL" not in (synthetic / ".env.example").read_text()
+
+
 def dependencies(project: Path) -> set[str]:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     return {re.split(r"[<>=~ ]", requirement)[0] for requirement in pyproject["project"]["dependencies"]}
@@ -219,5 +253,9 @@ def test_cookiecutter_renders_jinja_given_on_its_command_line(tmp_path, cookiecu
 @pytest.mark.project_suite
 @pytest.mark.parametrize("name", SUITE_ANSWER_SETS)
 def test_rendered_project_passes_its_own_tests(rendered, name):
-    # The slow multi-run tests do not depend on the answers: test_tooling.py runs them once.
-    run_project_suite(rendered(name))
+    # The slow multi-run tests do not depend on the answers (test_tooling.py runs them once),
+    # but for the landing files sensor's property test, which only files projects have.
+    project = rendered(name)
+    run_project_suite(project)
+    if ANSWER_SETS[name].get("raw_source") == "files":
+        run_project_suite(project, "test-slow", PYTEST_ARGS="tests/test_landing_sensor.py")

@@ -19,6 +19,7 @@ UPDATE_WITH_ANSWERS = "copier update --trust --defaults --data category_values=A
 UPDATE_WITH_REJECTS = "copier update --trust --defaults --conflict rej"
 SWITCH_TO_POSTGRES = "copier update --trust --defaults --data warehouse=postgres"
 SWITCH_TO_TIME = "copier update --trust --defaults --data partitioning=time"
+SWITCH_TO_FILES = "copier update --trust --defaults --data raw_source=files"
 ADOPT = 'git add .copier-answers.yml && git commit -m "Adopt copier updates"'
 DOCUMENTED = [UPDATE, UPDATE_WITH_ANSWERS, UPDATE_WITH_REJECTS, ADOPT]
 
@@ -52,7 +53,16 @@ def test_documented_commands_are_these():
     doc = (TEMPLATE / "docs" / "updating.md").read_text()
     blocks = re.findall(r"```bash\n(.*?)```", doc, flags=re.S)
     documented = [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
-    expected = [UPDATE, UPDATE_WITH_ANSWERS, SWITCH_TO_POSTGRES, SWITCH_TO_TIME, ADOPT, UPDATE, UPDATE_WITH_REJECTS]
+    expected = [
+        UPDATE,
+        UPDATE_WITH_ANSWERS,
+        SWITCH_TO_POSTGRES,
+        SWITCH_TO_TIME,
+        SWITCH_TO_FILES,
+        ADOPT,
+        UPDATE,
+        UPDATE_WITH_REJECTS,
+    ]
     assert documented == expected
 
 
@@ -81,6 +91,7 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
 SWITCHES = [
     (SWITCH_TO_POSTGRES, "warehouse=postgres", "src/dagster_dbt_pipeline/dbt/profiles.yml", "type: postgres"),
     (SWITCH_TO_TIME, "partitioning=time", "src/dagster_dbt_pipeline/partitions.py", "CATEGORIES_TAG = "),
+    (SWITCH_TO_FILES, "raw_source=files", "src/dagster_dbt_pipeline/defs/raw/raw_data.py", "load_window"),
 ]
 
 
