@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 
-def sql_constants(source: str, names: tuple[str, ...] = ("RAW_TABLE_DDL", "RAW_ROWS_SQL", "WINDOW_FILTER")) -> dict:
+def sql_constants(source: str, names: tuple[str, ...] = ("RAW_TABLE_DDL", "RAW_ROWS_SELECT", "WINDOW_FILTER")) -> dict:
     """String constants assigned at the top level of a rendered DuckDB project's sql.py (its source)."""
     found = {}
     for node in ast.parse(source).body:
@@ -39,7 +39,7 @@ def make_raw(con, sql: dict, table: str, start: datetime, end: datetime, step: t
     """What write_raw_rows does for one window (without the delete: the table is new)."""
     con.execute(sql["RAW_TABLE_DDL"].format(table=table))
     con.execute(
-        sql["RAW_ROWS_SQL"].format(table=table),
+        f"insert into raw.{table}" + sql["RAW_ROWS_SELECT"],
         {
             "start": start,
             "end": end,

@@ -68,6 +68,14 @@ class Tables:
             connection.close()
 
 
+def rounded(contents: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Tables with every float rounded to 6 decimals."""
+    return {
+        name: [tuple(round(value, 6) if isinstance(value, float) else value for value in row) for row in rows]
+        for name, rows in contents.items()
+    }
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
 def warehouse(request, tmp_path) -> Iterator[tuple[str, Tables]]:
     """(answer, tables) for each warehouse; PostgreSQL in a database made for the test."""
@@ -149,7 +157,8 @@ def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path, warehouse):
     assert tables() == without_c
     shell(LAND_EARLIER)
     shell(FILL_EARLIER)
-    assert tables() == without_c
+    # The reports' sums of doubles may differ in the last bits: rows come back in another order.
+    assert rounded(tables()) == rounded(without_c)
     # Every dbt test passes on the whole of every table (no run window): the marts are consistent.
     dbt_dir = f"src/{SLUG}/dbt"
     shell(f'"$UV" run dbt test --project-dir {dbt_dir} --profiles-dir {dbt_dir}')

@@ -5,7 +5,7 @@ how long a round takes, so a slowdown shows in its table (and in `--benchmark-co
 against a saved run, `--benchmark-autosave`), while the test never fails on a slow or busy
 machine.
 
-It reads RAW_TABLE_DDL, RAW_ROWS_SQL and WINDOW_FILTER from the template's sql.py, rendered
+It reads RAW_TABLE_DDL, RAW_ROWS_SELECT and WINDOW_FILTER from the template's sql.py, rendered
 with Jinja for a DuckDB project and parsed, not imported (neither Dagster nor dbt is
 needed), and the transformations from bench/floor.py, the benchmark's plain-DuckDB floor:
 it fails as soon as the two drift apart.
@@ -43,7 +43,7 @@ def write_window(con: duckdb.DuckDBPyConnection, start: datetime, days: int, cat
     con.execute(f"delete from raw.daily_raw_data where {SQL['WINDOW_FILTER']}", params)
     step = timedelta(days=1)
     con.execute(
-        SQL["RAW_ROWS_SQL"].format(table="daily_raw_data"),
+        "insert into raw.daily_raw_data" + SQL["RAW_ROWS_SELECT"],
         {**params, "step": step, "period_us": step // timedelta(microseconds=1), "rows": rows},
     )
     return con.execute(f"select count(*) from raw.daily_raw_data where {SQL['WINDOW_FILTER']}", params).fetchone()[0]

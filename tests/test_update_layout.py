@@ -103,6 +103,6 @@ def test_a_changed_module_that_moved_is_kept_beside_the_new_layout(template, tmp
     assert not any((project / PACKAGE / name).exists() for name in REMOVED)
     assert f"Your version is kept as {PACKAGE / kept.name}" in result.stderr
     # The new layout has the template's value; the user carries theirs over by hand.
-    assert "DEFAULT_ROWS_PER_PARTITION = 24" in (project / PACKAGE / "defs/raw/raw_data.py").read_text()
+    assert "DEFAULT_ROWS_PER_PARTITION = 24" in (project / PACKAGE / "raw_rows.py").read_text()
     docs = (TEMPLATE / "docs" / "updating.md").read_text()
     assert f"`<module>{KEPT_SUFFIX}`" in docs

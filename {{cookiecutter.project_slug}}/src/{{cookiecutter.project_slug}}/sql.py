@@ -58,7 +58,7 @@ DELETE_WINDOW_SQL = "select pg_advisory_xact_lock(hashtext('{table}'));\ndelete 
 
 CATEGORY_FILTER = "category = %(category)s"
 
-# Checked rows of landed files (staging.py): written by DuckDB as CSV, read by COPY.
+# Checked rows of landed files (staging.py): staged as CSV, read by COPY.
 STAGED_FILE_OPTIONS = "(format csv, header false)"
 LOAD_STAGED_SQL = "copy raw.{table} (id, category, start_time, value) from stdin with (format csv)"
 
