@@ -49,7 +49,9 @@ def setup(work: Path, name: str, answers: dict, args, uv: str) -> Project:
 
 def raw_rows(db: Path) -> tuple:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("select count(*), sum(hash(id, category, start_time, value)) from raw.daily_raw_data").fetchone()
+        return con.execute(
+            "select count(*), sum(hash(id, category, start_time, value)) from raw.daily_raw_data"
+        ).fetchone()
 
 
 def main() -> None:
