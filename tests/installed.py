@@ -18,6 +18,15 @@ def warehouse_tables(path: Path) -> dict[str, list[tuple]]:
         return {table: sorted(con.execute(f"select * from {table}").fetchall()) for (table,) in tables}
 
 
+def rounded(contents: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Tables with every float rounded to 6 decimals: sums of doubles differ in the last digits
+    with the order rows are read in (PostgreSQL reads a reloaded table in a new order)."""
+    return {
+        name: [tuple(round(value, 6) if isinstance(value, float) else value for value in row) for row in rows]
+        for name, rows in contents.items()
+    }
+
+
 class Project:
     """A rendered project with its .venv; runs commands in it, each command once."""
 

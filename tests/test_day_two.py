@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
 from conftest import TEMPLATE, module_constant, uv_executable
+from installed import rounded
 from template_git import TemplateRepo, commit_all, run
 
 pytestmark = pytest.mark.project_suite
@@ -66,14 +67,6 @@ class Tables:
             return contents
         finally:
             connection.close()
-
-
-def rounded(contents: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
-    """Tables with every float rounded to 6 decimals."""
-    return {
-        name: [tuple(round(value, 6) if isinstance(value, float) else value for value in row) for row in rows]
-        for name, rows in contents.items()
-    }
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
