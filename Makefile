@@ -10,10 +10,10 @@ export UV_PYTHON_DOWNLOADS := never
 export COOKIECUTTER_CONFIG := $(CURDIR)/.cache/cookiecutter.yaml
 DEMO_DIR := demo
 
-.PHONY: help test lint docs demo clean
+.PHONY: help test test-quick lint docs demo clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
 
 $(CURDIR)/.cache/tools/bin/uv:
 	python3 -m venv $(CURDIR)/.cache/tools
@@ -36,6 +36,11 @@ PYTEST_WORKERS ?= 2
 
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
 	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
+
+# The edit-run loop: every test but those that render a project and run its tools, except
+# one rendered project's own fast tests (marked `quick`). CI runs the whole suite.
+test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answers and one project's fast tests (~3 min)
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile -m "quick or not project_suite" --durations=10
 
 PYTHON_DIRS := hooks tests bench docs
 

@@ -59,8 +59,9 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "raw_source": "files",
     },
 }
-# The answer sets whose rendered projects also run their own test suite (slow).
-SUITE_ANSWER_SETS = ["defaults", "regions", "quoted_name"]
+# The answer sets whose rendered projects also run their own test suite (slow). The default
+# project's runs in test_tooling.py, as a step of its CI workflow (make test, then test-slow).
+SUITE_ANSWER_SETS = ["regions", "quoted_name"]
 
 
 # What generation builds: not part of the rendered sources.
@@ -119,12 +120,35 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_project_suite(project: Path, target: str = "test", **env: str) -> None:
+def path_without_uv(folder: Path) -> str:
+    """PATH as a machine without uv has it: each folder holding uv is replaced by one in
+    `folder` with links to its other programs (python3, make and the rest stay found)."""
+    folders = []
+    for index, entry in enumerate(os.environ["PATH"].split(os.pathsep)):
+        original = Path(entry)
+        if not (original / "uv").exists():
+            folders.append(entry)
+            continue
+        copy = folder / str(index)
+        copy.mkdir(parents=True)
+        for program in original.iterdir():
+            if program.name not in {"uv", "uvx"}:
+                (copy / program.name).symlink_to(program)
+        folders.append(str(copy))
+    return os.pathsep.join(folders)
+
+
+def run_project_suite(project: Path, target: str = "test", without_uv: Path | None = None, **env: str) -> None:
     """`make test` inside a rendered project: a new .venv from its pyproject.toml, then its
     tests but the slow multi-run ones (test_tooling.py runs those, as the project's CI does).
-    `target` names another make target (test-slow); `env` adds settings (a database)."""
+    `target` names another make target (test-slow); `env` adds settings (a database).
+    `without_uv` (a scratch folder): uv neither on PATH nor given, so the Makefile installs it."""
+    uv = [] if without_uv else [f"UV={uv_executable()}"]
+    if without_uv:
+        # pip's downloads stay in this checkout, as uv's do (the Makefile's UV_CACHE_DIR).
+        env = {**env, "PATH": path_without_uv(without_uv), "PIP_CACHE_DIR": str(TEMPLATE / ".cache" / "pip")}
     result = subprocess.run(
-        ["make", target, f"UV={uv_executable()}"],
+        ["make", target, *uv],
         cwd=project,
         env=clean_env(**env),
         capture_output=True,

@@ -28,7 +28,7 @@ import threading
 {%- endif %}
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, {% if cookiecutter.warehouse == "postgres" %}datetime, {% endif %}timedelta
 from pathlib import Path
 
@@ -49,6 +49,9 @@ from conftest import (
 from conftest import new_warehouse, partition_range, query, warehouse_env
 {%- endif %}
 
+{% if cookiecutter.warehouse == "duckdb" -%}
+from {{ cookiecutter.project_slug }}.duckdb_lock import exclusive_access
+{% endif -%}
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
 {%- if cookiecutter.warehouse == "postgres" %}
@@ -76,6 +79,8 @@ DAILY_TABLES = ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
 # Generous bounds: a run takes seconds, but a loaded CI machine can be many times slower.
 RUN_TIMEOUT = 300  # seconds
 BLOCKED_BY_POOL = "blocked by limit for pool"
+HOLD_TIMEOUT = 120  # seconds: both runs' processes have started and reached their first step
+POLL_SECONDS = 0.5
 PARALLEL_RUNS = 2
 
 
@@ -214,15 +219,21 @@ def assert_daily_tables_hold(warehouse, days: list[date]) -> None:
     assert len(summary) == len(expected)
 
 
-def parallel_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse, days: list[date]) -> list[str]:
+def parallel_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse, days: list[date], held=None) -> list[str]:
     """Materialize each day's daily chain in its own `dagster asset materialize` process, all
     at once, on one instance; check that every run succeeded; return the messages of the
-    steps that waited for the pool."""
+    steps that waited for the pool. `held` (a context manager) is held from before the runs
+    start until a step waited for the pool, or HOLD_TIMEOUT passed."""
     with dagster_home(tmp_path, monkeypatch) as instance:
         env = cli_env(warehouse)
-        processes = [Process(materialize_command(d, d), env, tmp_path / f"run-{d}.log") for d in days]
+        deadline = time.monotonic() + RUN_TIMEOUT
+        processes = []
         try:
-            deadline = time.monotonic() + RUN_TIMEOUT
+            with held or nullcontext():
+                processes = [Process(materialize_command(d, d), env, tmp_path / f"run-{d}.log") for d in days]
+                hold_end = time.monotonic() + HOLD_TIMEOUT
+                while held is not None and not pool_waits(instance) and time.monotonic() < hold_end:
+                    time.sleep(POLL_SECONDS)
             codes = [process.wait(deadline) for process in processes]
         finally:
             for process in processes:
@@ -233,12 +244,17 @@ def parallel_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse, da
         runs = instance.get_runs()
         assert len(runs) == len(days)
         assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
-        return [
-            entry.user_message
-            for run in runs
-            for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
-            if BLOCKED_BY_POOL in entry.user_message
-        ]
+        return pool_waits(instance)
+
+
+def pool_waits(instance: dg.DagsterInstance) -> list[str]:
+    """The messages of the steps, of any run so far, that waited for the pool."""
+    return [
+        entry.user_message
+        for run in instance.get_runs()
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
+        if BLOCKED_BY_POOL in entry.user_message
+    ]
 
 
 {% if cookiecutter.warehouse == "postgres" -%}
@@ -354,10 +370,13 @@ def test_parallel_runs_queue_for_the_one_duckdb_file(tmp_path: Path, monkeypatch
     warehouse = new_warehouse(tmp_path, "warehouse")
     days = [day(offset) for offset in range(PARALLEL_RUNS)]
     # The pool made steps wait: at least one step of one run was blocked by the other run.
+    # This test holds the file's lock while the runs start, so the first raw step to get
+    # the slot keeps it (waiting for the lock) until the other run's raw step asks for it:
+    # on a quiet machine the runs' short raw steps otherwise often miss each other.
     # (Not asserted: that steps of different runs never overlap. Dagster 1.13's slot claim
     # is not atomic on the default SQLite storage, and two steps that claim the one slot
     # at the same instant can both get it; seen here as rare overlapping steps.)
-    blocked = parallel_runs(tmp_path, monkeypatch, warehouse, days)
+    blocked = parallel_runs(tmp_path, monkeypatch, warehouse, days, held=exclusive_access(Path(warehouse)))
     assert blocked, "No step ever waited for the pool: the runs did not overlap."
     assert_daily_tables_hold(warehouse, days)
 {% endif -%}
