@@ -144,13 +144,16 @@ def run_project_suite(project: Path, target: str = "test", without_uv: Path | No
     `target` names another make target (test-slow); `env` adds settings (a database).
     `without_uv` (a scratch folder): uv neither on PATH nor given, so the Makefile installs it."""
     uv = [] if without_uv else [f"UV={uv_executable()}"]
+    project_env = clean_env(**env)
     if without_uv:
-        # pip's downloads stay in this checkout, as uv's do (the Makefile's UV_CACHE_DIR).
-        env = {**env, "PATH": path_without_uv(without_uv), "PIP_CACHE_DIR": str(TEMPLATE / ".cache" / "pip")}
+        # `uv run` exports UV, which the Makefile would take; pip's downloads stay in this
+        # checkout, as uv's do (the Makefile's UV_CACHE_DIR).
+        project_env.pop("UV", None)
+        project_env.update(PATH=path_without_uv(without_uv), PIP_CACHE_DIR=str(TEMPLATE / ".cache" / "pip"))
     result = subprocess.run(
         ["make", target, *uv],
         cwd=project,
-        env=clean_env(**env),
+        env=project_env,
         capture_output=True,
         text=True,
         check=False,
