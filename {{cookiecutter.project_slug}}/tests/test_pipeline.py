@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from conftest import (
     DAILY_ASSETS,
-    DBT_TABLES,
     DOUBLE_TYPE,
     TIMESTAMP_TYPE,
     WEEKLY_ASSETS,
