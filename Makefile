@@ -30,12 +30,14 @@ $(COOKIECUTTER_CONFIG):
 	$(UV) sync --compile-bytecode
 	@touch .venv
 
-# Two workers, each taking whole test modules: most modules wait on rendered projects'
-# processes, so the two cores are used at once. PYTEST_WORKERS=0 runs them in this process.
+# Two workers, each taking whole test modules, the longest first (tests/conftest.py orders
+# them; --no-loadscope-reorder keeps pytest-xdist from reordering them by their number of
+# tests). PYTEST_WORKERS=0 runs them in this process.
 PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
-	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
+	$(UV) run pytest $(XDIST) --durations=25
 
 # The edit-run loop: rendering, prompts, parity and bad answers, and one rendered project's
 # own fast tests (marked `quick`); not the tests that install projects and drive their
@@ -43,7 +45,7 @@ test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and ren
 QUICK_LEFT_OUT := --ignore=tests/test_update.py --ignore=tests/test_update_layout.py
 
 test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answers and one project's fast tests (~3 min)
-	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile -m "quick or not project_suite" $(QUICK_LEFT_OUT) --durations=10
+	$(UV) run pytest $(XDIST) -m "quick or not project_suite" $(QUICK_LEFT_OUT) --durations=10
 
 PYTHON_DIRS := hooks tests bench docs
 

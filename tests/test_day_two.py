@@ -2,13 +2,12 @@
 category and fill only it, reach back to earlier days, drop the category and purge its rows,
 then switch to landing files (docs/updating.md) and load files of the rows it had.
 
-A project made with copier from a git copy of this template, on each warehouse (PostgreSQL:
-a database of its own in the test server); every step compares the tables row by row with
-what they held before it.
+A project made with copier from a git copy of this template, on DuckDB; every step compares
+the tables row by row with what they held before it. What differs on PostgreSQL is proven
+there by other tests: a backfill's rows (test_postgres.py, against `dg launch`), a category
+filled alone and a smaller rerun (the project's own tests, run by test_postgres.py), a
+dropped category purged (its slow tests), landing files (test_landing_store.py).
 """
-
-import uuid
-from collections.abc import Iterator
 
 import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
@@ -39,7 +38,7 @@ SHOW_CATEGORIES = (
 )
 
 
-# The schemas the project writes (PostgreSQL lists its own catalog tables too).
+# The schemas the project writes.
 PROJECT_TABLES = (
     "select table_schema || '.' || table_name from information_schema.tables "
     "where table_schema in ('raw', 'main', 'reports') order by 1"
@@ -47,7 +46,7 @@ PROJECT_TABLES = (
 
 
 class Tables:
-    """The project's warehouse as the test reads it: a DuckDB file, or a PostgreSQL database."""
+    """The project's warehouse as the test reads it."""
 
     def __init__(self, env: dict[str, str], connect):
         self.env = env  # what the project needs to use it
@@ -69,22 +68,11 @@ class Tables:
             connection.close()
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request, tmp_path) -> Iterator[tuple[str, Tables]]:
-    """(answer, tables) for each warehouse; PostgreSQL in a database made for the test."""
-    if request.param == "duckdb":
-        path = tmp_path / "warehouse.duckdb"
-        yield "duckdb", Tables({"DUCKDB_DATABASE": str(path)}, lambda: duckdb.connect(str(path), read_only=True))
-        return
-    server = request.getfixturevalue("postgres_server")
-    database = f"test_day_two_{uuid.uuid4().hex[:8]}"
-    admin = server.connect()
-    admin.cursor().execute(f'create database "{database}"')
-    try:
-        yield "postgres", Tables(server.env("POSTGRES", database), lambda: server.connect(database))
-    finally:
-        admin.cursor().execute(f'drop database if exists "{database}" with (force)')
-        admin.close()
+@pytest.fixture
+def warehouse(tmp_path) -> Tables:
+    """The project's DuckDB file, in the test's folder."""
+    path = tmp_path / "warehouse.duckdb"
+    return Tables({"DUCKDB_DATABASE": str(path)}, lambda: duckdb.connect(str(path), read_only=True))
 
 
 def test_documented_commands_are_these():
@@ -94,11 +82,11 @@ def test_documented_commands_are_these():
 
 
 def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path, warehouse):
-    answer, tables = warehouse
+    tables = warehouse
     template = TemplateRepo(tmp_path / "template")
     project = tmp_path / "project"
     copy = ["copier", "copy", "--trust", "--defaults", "--data", f"daily_start_date={FIRST_WEEK[0]}"]
-    run([*copy, "--data", f"warehouse={answer}", str(template.path), str(project)], tmp_path)
+    run([*copy, str(template.path), str(project)], tmp_path)
     run(["git", "init", "--quiet", "--initial-branch=main"], project)
     commit_all(project, "Generated")
     env = {"UV": uv_executable(), **tables.env}
