@@ -39,12 +39,12 @@ XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
 	$(UV) run pytest $(XDIST) --durations=25
 
-# The edit-run loop: rendering, prompts, parity and bad answers, and one rendered project's
+# The edit-run loop: rendering, prompts, parity and bad answers, and the default project's
 # own fast tests (marked `quick`); not the tests that install projects and drive their
 # tools, nor the copier update tests. CI runs the whole suite (make test).
 QUICK_LEFT_OUT := --ignore=tests/test_update.py --ignore=tests/test_update_layout.py
 
-test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answers and one project's fast tests (~3 min)
+test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answers and the default project's fast tests
 	$(UV) run pytest $(XDIST) -m "quick or not project_suite" $(QUICK_LEFT_OUT) --durations=10
 
 PYTHON_DIRS := hooks tests bench docs

@@ -59,9 +59,6 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "raw_source": "files",
     },
 }
-# The answer sets whose rendered projects also run their own test suite (slow). The default
-# project's runs in test_tooling.py, as a step of its CI workflow (make test, then test-slow).
-SUITE_ANSWER_SETS = ["regions", "quoted_name"]
 
 
 # What generation builds: not part of the rendered sources.

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import (
     ANSWER_SETS,
-    SUITE_ANSWER_SETS,
     assert_every_file_parses,
     module_constant,
     run_cookiecutter,
@@ -250,22 +249,27 @@ def test_cookiecutter_renders_jinja_given_on_its_command_line(tmp_path, cookiecu
     assert (tmp_path / "sum_49" / "README.md").read_text().startswith("# Sum 49\n")
 
 
-# make test-quick runs one of them: a project that starts without uv.
-QUICK_SUITE = "quoted_name"
+@pytest.mark.project_suite
+def test_a_files_project_by_time_passes_its_own_tests(rendered):
+    """regions (DuckDB, time partitions, landing files): every pair of choices the default
+    project (test_tooling.py) and the PostgreSQL ones (test_postgres.py, test_landing_store.py)
+    leave out. The slow tests do not depend on the answers (test_tooling.py runs them once),
+    but for the landing files sensor's property test, which only files projects have."""
+    project = rendered("regions")
+    run_project_suite(project)
+    run_project_suite(project, "test-slow", PYTEST_ARGS="tests/test_landing_sensor.py")
+
+
+# What a project with one category runs: its code location, partitions and pipeline runs.
+ONE_CATEGORY_TESTS = "tests/test_definitions.py tests/test_partitions.py tests/test_pipeline.py"
 
 
 @pytest.mark.project_suite
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=pytest.mark.quick) if name == QUICK_SUITE else name for name in SUITE_ANSWER_SETS]
-)
-def test_rendered_project_passes_its_own_tests(rendered, name, tmp_path):
-    # The slow multi-run tests do not depend on the answers (test_tooling.py runs them once),
-    # but for the landing files sensor's property test, which only files projects have.
-    # One project starts on a machine without uv, as a new user's may be: its Makefile
-    # installs uv into .cache/tools with pip first.
-    project = rendered(name)
-    run_project_suite(project, without_uv=tmp_path if name == QUICK_SUITE else None)
-    if name == QUICK_SUITE:
-        assert (project / ".cache" / "tools" / "bin" / "uv").is_file()
-    if ANSWER_SETS[name].get("raw_source") == "files":
-        run_project_suite(project, "test-slow", PYTEST_ARGS="tests/test_landing_sensor.py")
+def test_a_project_starts_without_uv_and_runs_with_one_category(rendered, tmp_path):
+    """quoted_name, on a machine as a new user's may be: uv is not installed, so its Makefile
+    installs uv with pip into .cache/tools first, then the project (its quoted name in
+    pyproject.toml); then its one category's partitions and runs. (Its other choices are the
+    default project's, whose whole suite test_tooling.py runs.)"""
+    project = rendered("quoted_name")
+    run_project_suite(project, without_uv=tmp_path, PYTEST_WORKERS="0", PYTEST_ARGS=ONE_CATEGORY_TESTS)
+    assert (project / ".cache" / "tools" / "bin" / "uv").is_file()

@@ -106,6 +106,14 @@ def test_pre_commit_hooks_pass(project, tmp_path):
         assert re.search(rf"^{re.escape(hook)}\.+Passed$", result.stdout, re.MULTILINE), result.stdout
 
 
+@pytest.mark.quick
+def test_make_test_passes(project):
+    """The project's fast tests, as its CI's test job runs them: `make test` in the project's
+    folder, no other setting (the workflow test below takes this run's result)."""
+    result = project.run("make test")
+    assert " passed" in result.stdout and " failed" not in result.stdout
+
+
 def test_every_workflow_command_passes(project, workflow):
     ran = []
     for job, step, command, folder, env in workflow_steps(workflow):
