@@ -47,7 +47,12 @@ def project(cookies_session) -> Path:
     path = Path(result.project_path)
     assert path.name == SLUG
     sync = subprocess.run(
-        [uv_executable(), "sync", "--quiet", "--extra", "s3"], cwd=path, env=clean_env(), capture_output=True, text=True
+        # As `make install` makes it (.pyc files written once), with the s3 extra.
+        [uv_executable(), "sync", "--quiet", "--compile-bytecode", "--extra", "s3"],
+        cwd=path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
     )
     assert sync.returncode == 0, sync.stderr
     (path / ".venv").touch()  # newer than pyproject.toml: make's targets keep this venv, extra included

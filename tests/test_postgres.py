@@ -51,9 +51,14 @@ def project(cookies_session) -> Path:
 
 @pytest.fixture(scope="module")
 def venv(project: Path) -> Path:
-    """The project's .venv (uv sync), shared by the tests here; its bin folder."""
+    """The project's .venv, as `make install` makes it, shared by the tests here; its bin folder."""
     result = subprocess.run(
-        [uv_executable(), "sync", "--quiet"], cwd=project, env=clean_env(), capture_output=True, text=True, check=False
+        [uv_executable(), "sync", "--quiet", "--compile-bytecode"],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return project / ".venv" / "bin"
