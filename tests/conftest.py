@@ -161,16 +161,16 @@ def run_project_suite(project: Path, target: str = "test", without_uv: Path | No
 
 
 # The longest modules first, the longest of all first: two workers take whole modules
-# (`make test`: --dist loadfile) in collection order, and a long one taken last ran alone
-# at the end (a clean run: 21 min 42 s, the last 5 tests about 8 minutes on one worker).
+# (`make test`: --dist loadfile) in this order (--no-loadscope-reorder; pytest-xdist would
+# otherwise start the modules with the most tests first, and these, with few, ran last).
 LONGEST_FIRST = [
+    "test_tooling.py",
     "test_postgres.py",
     "test_landing_store.py",
     "test_render.py",
-    "test_tooling.py",
     "test_ui_backfill.py",
-    "test_day_two.py",
     "test_dg.py",
+    "test_day_two.py",
     "test_update.py",
     "test_browser.py",
 ]
