@@ -25,7 +25,9 @@ DAYS = [WEEK + timedelta(days=offset) for offset in range(7)]
 RUN_CATEGORIES = CATEGORIES[:2]
 FIRST, LAST = RUN_CATEGORIES[0], RUN_CATEGORIES[-1]
 SMALLER_ROWS = 5
-DAILY_TABLES = ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "reports.post_processing_daily"]
+# The daily tables a rerun compares (not the reports: PostgreSQL sums doubles in the order it
+# reads rows, and a rerun writes its rows anew).
+DAILY_TABLES = ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
 # Raw rows of the run categories' week once FIRST's first day was rerun with fewer rows.
 WEEK_ROWS = len(DAYS) * len(RUN_CATEGORIES) * DEFAULT_ROWS_PER_PARTITION - (DEFAULT_ROWS_PER_PARTITION - SMALLER_ROWS)
 
