@@ -105,9 +105,12 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
     assert module_constant(partitions, "DAILY_START_DATE") == "2023-12-25"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v1.1.0"
-    # File for file a fresh copy with these answers: a project of the kind whose own suite
-    # runs in test_tooling.py (DuckDB, categories by time, synthetic rows).
-    assert_fresh_copy_plus_notes(project, template, ["category_values=A,B,C", "daily_start_date=2023-12-25"], tmp_path)
+    # File for file a fresh copy with the project's answers: a project of the kind whose own
+    # suite runs in test_tooling.py (DuckDB, categories by time, synthetic rows). The weekly
+    # start keeps its earlier answer, as every question the update was given no answer for.
+    answered = ["category_values=A,B,C", "daily_start_date=2023-12-25", "weekly_start_date=2024-01-01"]
+    assert answers["weekly_start_date"] == "2024-01-01"
+    assert_fresh_copy_plus_notes(project, template, answered, tmp_path)
 
 
 # A choice switched by an update: (its command, the answer, a file of the project, what it then holds).
