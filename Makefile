@@ -23,11 +23,11 @@ $(COOKIECUTTER_CONFIG):
 	@mkdir -p $(@D)
 	@printf 'cookiecutters_dir: "%s"\nreplay_dir: "%s"\n' "$(CURDIR)/.cache/cookiecutters" "$(CURDIR)/.cache/replay" > $@
 
-# --compile-bytecode: .pyc files written once at install, so every process that imports
-# dbt or dagster (the post-generation dbt parse among them) starts faster where
-# PYTHONDONTWRITEBYTECODE is set (see the rendered project's Makefile).
+# Where PYTHONDONTWRITEBYTECODE is set, .pyc files are written once at install, so every
+# process that imports dbt or dagster (the post-generation dbt parse among them) starts
+# faster; elsewhere Python writes them itself (see the rendered project's Makefile).
 .venv: pyproject.toml | $(UV)
-	$(UV) sync --compile-bytecode
+	$(UV) sync$(if $(PYTHONDONTWRITEBYTECODE), --compile-bytecode)
 	@touch .venv
 
 # Two workers, each taking whole test modules, the longest first (tests/conftest.py orders

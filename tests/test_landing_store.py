@@ -47,8 +47,8 @@ def project(cookies_session) -> Path:
     path = Path(result.project_path)
     assert path.name == SLUG
     sync = subprocess.run(
-        # As `make install` makes it (.pyc files written once), with the s3 extra.
-        [uv_executable(), "sync", "--quiet", "--compile-bytecode", "--extra", "s3"],
+        # As `make install` makes it, with the s3 extra.
+        [uv_executable(), "sync", "--quiet", "--extra", "s3"],
         cwd=path,
         env=clean_env(),
         capture_output=True,

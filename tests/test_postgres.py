@@ -53,7 +53,7 @@ def project(cookies_session) -> Path:
 def venv(project: Path) -> Path:
     """The project's .venv, as `make install` makes it, shared by the tests here; its bin folder."""
     result = subprocess.run(
-        [uv_executable(), "sync", "--quiet", "--compile-bytecode"],
+        [uv_executable(), "sync", "--quiet"],
         cwd=project,
         env=clean_env(),
         capture_output=True,

@@ -36,6 +36,7 @@ EXPECTED_FILES = [
     "deploy/workspace.yaml",
     "deploy/helm-values.yaml",
     "tests/conftest.py",
+    "tests/pipeline_runs.py",
     "tests/test_definitions.py",
     "tests/test_pipeline.py",
     "tests/test_automation.py",
@@ -268,8 +269,13 @@ ONE_CATEGORY_TESTS = "tests/test_definitions.py tests/test_partitions.py tests/t
 def test_a_project_starts_without_uv_and_runs_with_one_category(rendered, tmp_path):
     """quoted_name, on a machine as a new user's may be: uv is not installed, so its Makefile
     installs uv with pip into .cache/tools first, then the project (its quoted name in
-    pyproject.toml); then its one category's partitions and runs. (Its other choices are the
+    pyproject.toml), compiling every package where PYTHONDONTWRITEBYTECODE is set (as on some
+    CI machines); then its one category's partitions and runs. (Its other choices are the
     default project's, whose whole suite test_tooling.py runs.)"""
     project = rendered("quoted_name")
-    run_project_suite(project, without_uv=tmp_path, PYTEST_WORKERS="0", PYTEST_ARGS=ONE_CATEGORY_TESTS)
+    run_project_suite(
+        project, without_uv=tmp_path, PYTHONDONTWRITEBYTECODE="1", PYTEST_WORKERS="0", PYTEST_ARGS=ONE_CATEGORY_TESTS
+    )
     assert (project / ".cache" / "tools" / "bin" / "uv").is_file()
+    # No process could write these: `make install` compiled them.
+    assert list((project / ".venv").glob("lib/python*/site-packages/dagster/__pycache__/*.pyc"))

@@ -44,7 +44,11 @@ def template(tmp_path: Path) -> Path:
 
 
 def copy(template: Path, destination: Path, *options: str) -> Path:
-    run(["copier", "copy", "--trust", "--defaults", *options, str(template), str(destination)], destination.parent)
+    """A copy to update and compare, never run: copier's task (the dbt parse) is skipped."""
+    run(
+        ["copier", "copy", "--trust", "--defaults", "--skip-tasks", *options, str(template), str(destination)],
+        destination.parent,
+    )
     return destination
 
 

@@ -1,157 +1,14 @@
-"""Shared test tools: a {% if cookiecutter.warehouse == "postgres" %}PostgreSQL database made for the test{% else %}DuckDB file in a temp folder{% endif %} and real partition runs through Dagster."""
+"""Fixtures and the order of the test modules; the tools the tests share are in pipeline_runs.py.
 
-import os
-import shutil
-{% if cookiecutter.warehouse == "postgres" -%}
-import uuid
-{% endif -%}
+Nothing here imports Dagster or the code location at import time: pytest-xdist's controller
+imports this file before it starts its workers, and pipeline_runs.py costs about 3 s of CPU
+to import. The fixtures import it when a test first needs them.
+"""
+
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
-import dagster as dg
-{% if cookiecutter.warehouse == "postgres" -%}
-import psycopg2
-{% else -%}
-import duckdb
-{% endif -%}
 import pytest
-{% if cookiecutter.raw_source == "files" -%}
-from raw_input import landing_folder, prepare_raw_input  # noqa: F401 (landing_folder: an autouse fixture)
-{%- else -%}
-from raw_input import prepare_raw_input
-{%- endif %}
-
-from {{ cookiecutter.project_slug }}.definitions import defs
-from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
-{% if cookiecutter.warehouse == "postgres" -%}
-from {{ cookiecutter.project_slug }}.project import (
-    DBT_EXECUTABLE,
-    PACKAGE_DIR,
-    POSTGRES_DB_ENV_VAR,
-    PROJECT_ROOT,
-    dbt_project,
-    postgres_settings,
-)
-from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse, ProjectDbtCliResource
-{% else -%}
-from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, PACKAGE_DIR, PROJECT_ROOT, dbt_project
-from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
-{% endif %}
-# The code location as Dagster loads it, and its assets and checks (to run some of them).
-DEFS = defs()
-ALL_ASSETS = [*(DEFS.assets or []), *(DEFS.asset_checks or [])]
-DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
-WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
-DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
-{% if cookiecutter.warehouse == "postgres" -%}
-# information_schema's names of the data contract's column types.
-TIMESTAMP_TYPE, DOUBLE_TYPE = "timestamp without time zone", "double precision"
-# Every test database is made in the server of POSTGRES_* (the database named there is
-# only connected to, to create and drop the others) and dropped when the session ends.
-TEST_DATABASE_PREFIX = "test_{{ cookiecutter.project_slug }}_"
-WAREHOUSE_ENV_VAR = POSTGRES_DB_ENV_VAR
-_made_databases: list[str] = []
-
-
-def server_connection():
-    """An autocommit connection to the server of POSTGRES_*, in the database named there."""
-    try:
-        connection = psycopg2.connect(**postgres_settings(), connect_timeout=10)
-    except psycopg2.OperationalError as error:
-        pytest.exit(
-            "These tests need a PostgreSQL server: set POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, "
-            f"POSTGRES_PASSWORD and POSTGRES_DB (a database to connect to) for one. The connection failed: {error}",
-            returncode=1,
-        )
-    connection.autocommit = True
-    return connection
-
-
-def new_warehouse(folder: Path, name: str, template: str | None = None) -> str:
-    """A new, empty database (or a copy of `template`); dropped at the end of the session."""
-    database = f"{TEST_DATABASE_PREFIX}{name}_{uuid.uuid4().hex[:8]}"
-    connection = server_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'create database "{database}"' + (f' template "{template}"' if template else ""))
-    finally:
-        connection.close()
-    _made_databases.append(database)
-    return database
-
-
-def copy_warehouse(source: str, folder: Path, name: str) -> str:
-    return new_warehouse(folder, name, template=source)
-
-
-def warehouse_env(database: str) -> dict[str, str]:
-    """What a process needs to use `database`: the other POSTGRES_* variables are inherited."""
-    return {WAREHOUSE_ENV_VAR: database}
-
-
-def query(database: str, sql: str) -> list[tuple]:
-    connection = psycopg2.connect(**{**postgres_settings(), "dbname": database}, options="-c search_path=main")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall()
-    finally:
-        connection.close()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def drop_test_databases() -> Iterator[None]:
-    yield
-    if _made_databases:
-        connection = server_connection()
-        try:
-            with connection.cursor() as cursor:
-                for database in _made_databases:
-                    cursor.execute(f'drop database if exists "{database}" with (force)')
-        finally:
-            connection.close()
-
-
-def make_resources(location: str) -> dict:
-    return {
-        "warehouse": PostgresWarehouse(),
-        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
-    }
-{% else -%}
-# information_schema's names of the data contract's column types.
-TIMESTAMP_TYPE, DOUBLE_TYPE = "TIMESTAMP", "DOUBLE"
-WAREHOUSE_ENV_VAR = DUCKDB_ENV_VAR
-
-
-def new_warehouse(folder: Path, name: str) -> Path:
-    """A new DuckDB file (made on first use) in `folder`."""
-    return folder / f"{name}.duckdb"
-
-
-def copy_warehouse(source: Path, folder: Path, name: str) -> Path:
-    copy = folder / f"{name}.duckdb"
-    shutil.copy(source, copy)
-    return copy
-
-
-def warehouse_env(path: Path) -> dict[str, str]:
-    """What a process needs to use the DuckDB file at `path`."""
-    return {WAREHOUSE_ENV_VAR: str(path)}
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def make_resources(location: Path) -> dict:
-    return {
-        "warehouse": DuckDBWarehouse(path=str(location)),
-        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
-    }
-{% endif %}
 
 # The longest modules of `make test` first: its two workers take whole modules in collection
 # order (--no-loadscope-reorder), so these two (real runs through dbt: about 35 s and
@@ -164,154 +21,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module keeps its order
 
 
-def partition_range(first: date, last: date) -> str:
-    """`--partition-range` of the Dagster CLI for periods first..last, every category."""
-    (tags,) = run_tags(first, last)
-    return f"{tags[RANGE_START_TAG]}...{tags[RANGE_END_TAG]}"
+@pytest.fixture(scope="session", autouse=True)
+def drop_made_warehouses() -> Iterator[None]:
+    """What the session's tests made in the warehouse is dropped when it ends (pipeline_runs.py)."""
+    yield
+    import pipeline_runs
 
-
-class Pipeline:
-    """Runs partitions of the real assets (real dbt) against one warehouse ({{ cookiecutter.warehouse }})."""
-
-    def __init__(self, location, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch):
-        self.instance = instance
-        self.monkeypatch = monkeypatch
-        self.use(location)
-
-    def use(self, location) -> None:
-        """Point Python assets and dbt (through {{ "POSTGRES_DB" if cookiecutter.warehouse == "postgres" else "DUCKDB_DATABASE" }}) at `location`."""
-        self.location = location
-        for name, value in warehouse_env(location).items():
-            self.monkeypatch.setenv(name, value)
-        self.resources = make_resources(location)
-
-    def run(
-        self,
-        selection: list[str],
-        first: date,
-        last: date | None = None,
-        categories: list[str] | None = None,
-        rows: int | None = None,
-        ops: dict | None = None,
-        tags: dict[str, str] | None = None,
-        raise_on_error: bool = True,
-        prepare: bool = True,
-    ) -> dg.ExecuteInProcessResult:
-        """One run over periods first..last (default: first) for `categories` (default: all;
-        neighbours in the project's order), as a single-run backfill makes it; `ops` adds run
-        config by op name, `tags` run tags. The checks of the selected assets run with them, as
-        in every run of them. `prepare` makes the raw input first (tests/raw_input.py)."""
-        (range_tags,) = run_tags(first, last or first, categories)
-        raw_ops = (
-            prepare_raw_input(self.resources["warehouse"], selection, first, last or first, categories, rows)
-            if prepare
-            else {}
-        )
-        ops = {**raw_ops, **(ops or {})}
-        return dg.materialize(
-            ALL_ASSETS,
-            selection=selection,
-            resources=self.resources,
-            instance=self.instance,
-            run_config={"ops": ops} if ops else None,
-            tags={**(tags or {}), **range_tags},
-            raise_on_error=raise_on_error,
-        )
-
-    def check(self, asset: str, **window) -> dg.AssetCheckEvaluation:
-        """A run of `asset`'s raw data check alone, for `window` (its config); its result."""
-        (check_key,) = DEFS.resolve_asset_graph().get_check_keys_for_assets({dg.AssetKey(asset)})
-        op_name = f"{asset}_{check_key.name}"
-        result = dg.materialize(
-            ALL_ASSETS,
-            selection=dg.AssetSelection.checks(check_key),
-            resources=self.resources,
-            instance=self.instance,
-            run_config={"ops": {op_name: {"config": window}}},
-            raise_on_error=False,
-        )
-        (evaluation,) = result.get_asset_check_evaluations()
-        return evaluation
-
-    def lose_rows(self, table: str, category: str, start: date, end: date) -> None:
-        """Delete the rows of `category` in [start, end) from raw.<table>, as a lost load leaves it."""
-        with self.resources["warehouse"].connect() as con:
-            con.execute(
-                f"delete from raw.{table} where category = '{category}' "
-                f"and start_time >= '{start}' and start_time < '{end}'"
-            )
-
-    def query(self, sql: str) -> list[tuple]:
-        return query(self.location, sql)
-
-    def table(self, name: str) -> list[tuple]:
-        """Every row of a table, sorted (the same on both engines)."""
-        return sorted(self.query(f"select * from {name}"))
-
-    def column_types(self, table: str) -> dict[str, str]:
-        schema, _, name = table.rpartition(".")
-        return dict(
-            self.query(
-                "select column_name, data_type from information_schema.columns "
-                f"where table_schema = '{schema or 'main'}' and table_name = '{name}'"
-            )
-        )
-
-    def dbt_tables(self) -> dict[str, list[tuple]]:
-        return {name: self.table(name) for name in DBT_TABLES}
-
-    def full_refresh_copy(self, folder: Path, select: str | None = None) -> dict[str, list[tuple]]:
-        """Rebuild the dbt models (all, or `select`) from scratch over a copy of the raw data; return them."""
-        original = self.location
-        self.use(copy_warehouse(original, folder, "full_refresh"))
-        try:
-            dbt = self.resources["dbt"]
-            command = ["build", "--full-refresh", *(["--select", select] if select else [])]
-            dbt.cli(command, target_path=Path(folder) / "target").wait()
-            return {name: self.table(name) for name in DBT_TABLES if not select or self.has_table(name)}
-        finally:
-            self.use(original)
-
-    def has_table(self, name: str) -> bool:
-        return bool(self.column_types(name))
-
-
-# In-process runs keep no compute logs (no test reads them): Dagster's local compute log
-# manager starts two `tail -F` processes and two orphan watchers per step in the test
-# process, and a leftover one that pytest sees unreaped fails whichever test is running.
-NO_COMPUTE_LOGS = {
-    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
-}
-
-
-@contextmanager
-def temporary_instance(overrides: dict | None = None) -> Iterator[dg.DagsterInstance]:
-    """A temporary Dagster instance for in-process runs: Dagster's test instance, without compute logs."""
-    with dg.instance_for_test(overrides={**NO_COMPUTE_LOGS, **(overrides or {})}) as made:
-        yield made
+    pipeline_runs.drop_made_warehouses()
 
 
 @pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
+def instance():
+    """A temporary Dagster instance (pipeline_runs.temporary_instance)."""
+    from pipeline_runs import temporary_instance
+
     with temporary_instance() as made:
         yield made
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+def pipeline(tmp_path: Path, instance, monkeypatch: pytest.MonkeyPatch):
+    """Runs through Dagster against a new warehouse for this test (pipeline_runs.Pipeline)."""
+    from pipeline_runs import Pipeline, new_warehouse
+
     return Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
+{%- if cookiecutter.raw_source == "files" %}
 
 
-# ------------------------------------------------------------- a copy of the project
-def copy_package(folder: Path, with_manifest: bool) -> Path:
-    """The project's pyproject.toml (dg reads it) and package in `folder`, with the manifest it
-    has now or without one."""
-    ignored = ["logs", "__pycache__"] + ([] if with_manifest else ["target"])
-    copy = folder / "src" / PACKAGE_DIR.name
-    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns(*ignored))
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", folder)
-    return copy
+@pytest.fixture(autouse=True)
+def landing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test lands its files in its own folder (LANDING_URL), processes it starts included."""
+    from {{ cookiecutter.project_slug }}.landing import LANDING_URL_ENV_VAR
 
-
-def package_env(folder: Path, warehouse) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(folder / "src"), **warehouse_env(warehouse)}
+    folder = tmp_path / "landing"
+    monkeypatch.setenv(LANDING_URL_ENV_VAR, str(folder))
+    yield folder
+{%- endif %}

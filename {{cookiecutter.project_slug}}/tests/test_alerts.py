@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
 import pytest
-from conftest import ALL_ASSETS, DEFS, Pipeline
+from pipeline_runs import ALL_ASSETS, DEFS, Pipeline
 
 from {{ cookiecutter.project_slug }}.defs.automation.alerts import DEFAULT_UI_URL, UI_URL_ENV_VAR, WEBHOOK_ENV_VAR
 from {{ cookiecutter.project_slug }}.partitions import (

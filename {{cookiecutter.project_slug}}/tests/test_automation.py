@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import dagster as dg
 import pytest
-from conftest import DEFS
 from dagster._utils.schedules import get_latest_completed_cron_tick  # what Dagster's freshness uses
+from pipeline_runs import DEFS
 
 from {{ cookiecutter.project_slug }}.conditions import AUTOMATION_LOOKBACK
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, partition_key

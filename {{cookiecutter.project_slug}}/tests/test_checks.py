@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from conftest import DAILY_ASSETS
+from pipeline_runs import DAILY_ASSETS
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, daily_periods
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 {% if cookiecutter.warehouse == "postgres" -%}
-from conftest import (
+from pipeline_runs import (
     DAILY_ASSETS,
     WAREHOUSE_ENV_VAR,
     Pipeline,
@@ -46,7 +46,7 @@ from conftest import (
     warehouse_env,
 )
 {%- else -%}
-from conftest import new_warehouse, partition_range, query, warehouse_env
+from pipeline_runs import new_warehouse, partition_range, query, warehouse_env
 {%- endif %}
 
 {% if cookiecutter.warehouse == "duckdb" -%}

@@ -1,7 +1,7 @@
 """The code location loads and holds what the README promises."""
 
 import dagster as dg
-from conftest import DEFS
+from pipeline_runs import DEFS
 
 from {{ cookiecutter.project_slug }}.conditions import daily_freshness, weekly_freshness
 

@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 {% endif -%}
 import pytest
-from conftest import Pipeline, new_warehouse, query
+from pipeline_runs import Pipeline, new_warehouse, query
 from test_concurrency import (
     BIN,
     DAGSTER,

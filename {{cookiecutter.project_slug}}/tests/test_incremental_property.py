@@ -10,9 +10,9 @@ import os
 from datetime import date, timedelta
 
 import pytest
-from conftest import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, new_warehouse, temporary_instance
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pipeline_runs import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, new_warehouse, temporary_instance
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import (
+from pipeline_runs import (
     DAILY_ASSETS,
     DOUBLE_TYPE,
     TIMESTAMP_TYPE,

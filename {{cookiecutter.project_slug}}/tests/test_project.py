@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_package, new_warehouse, package_env, query
+from pipeline_runs import copy_package, new_warehouse, package_env, query
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, partition_key
 from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR

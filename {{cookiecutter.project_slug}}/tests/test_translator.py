@@ -1,7 +1,7 @@
 """The translator ties dbt to the Dagster assets: source keys, mappings, automation."""
 
 import dagster as dg
-from conftest import DEFS
+from pipeline_runs import DEFS
 
 from {{ cookiecutter.project_slug }}.conditions import downstream_condition
 from {{ cookiecutter.project_slug }}.partitions import daily_to_weekly
