@@ -30,14 +30,18 @@ $(COOKIECUTTER_CONFIG):
 	$(UV) sync$(if $(PYTHONDONTWRITEBYTECODE), --compile-bytecode)
 	@touch .venv
 
-# Two workers, each taking whole test modules, the longest first (tests/conftest.py orders
+# Workers, each taking whole test modules, the longest first (tests/conftest.py orders
 # them; --no-loadscope-reorder keeps pytest-xdist from reordering them by their number of
-# tests). PYTEST_WORKERS=0 runs them in this process.
-PYTEST_WORKERS ?= 2
-XDIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+# tests). Three for the whole suite, even on two cores: five of its tests mostly wait (on a
+# daemon, a sensor, a browser), and a third worker keeps the processors busy meanwhile
+# (22 min 54 s instead of 24 min 33 s; docs/performance.md, "Test suite"). Two for
+# test-quick, whose long pole is one project's tests. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 3
+QUICK_WORKERS ?= 2
+XDIST_ORDER := --dist loadfile --no-loadscope-reorder
 
 test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
-	$(UV) run pytest $(XDIST) --durations=25
+	$(UV) run pytest -n $(PYTEST_WORKERS) $(XDIST_ORDER) --durations=25
 
 # The edit-run loop: rendering, prompts, parity and bad answers, and the default project's
 # own fast tests (marked `quick`); not the tests that install projects and drive their
@@ -45,7 +49,7 @@ test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and ren
 QUICK_LEFT_OUT := --ignore=tests/test_update.py --ignore=tests/test_update_layout.py
 
 test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answers and the default project's fast tests
-	$(UV) run pytest $(XDIST) -m "quick or not project_suite" $(QUICK_LEFT_OUT) --durations=10
+	$(UV) run pytest -n $(QUICK_WORKERS) $(XDIST_ORDER) -m "quick or not project_suite" $(QUICK_LEFT_OUT) --durations=10
 
 PYTHON_DIRS := hooks tests bench docs
 
