@@ -12,10 +12,6 @@ import pytest
 import yaml
 from postgres_server import PostgresServer, ServerError, postgres_binaries, throwaway_server
 
-# pytest-cookies and pytest-copie both register --template, so only pytest-cookies loads
-# as a plugin (pyproject.toml disables copie) and pytest-copie's fixtures are imported.
-from pytest_copie.plugin import _copier_config_file, copie, copie_session  # noqa: F401
-
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 # Answer sets every engine must render; the defaults plus ones that move every prompt.
@@ -182,11 +178,6 @@ LONGEST_FIRST = [
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's order is kept
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """The one option of pytest-copie that pytest-cookies does not register."""
-    parser.addoption("--keep-copied-projects", action="store_true", default=False, help="Keep copier outputs.")
 
 
 @pytest.fixture

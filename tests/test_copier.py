@@ -88,7 +88,7 @@ def test_copier_and_cookiecutter_render_the_same_project(name, tmp_path, cookiec
     hooks): its target/ is not compared, and each engine's is checked on its own
     (test_copier_writes_its_answers_and_builds_the_manifest, test_post_generation.py)."""
     answers = ANSWER_SETS[name]
-    # As pytest-copie's copie.copy calls copier (the working tree at HEAD), less the task.
+    # The template's working tree, uncommitted edits included (vcs_ref HEAD), less the task.
     copied = run_copy(
         str(TEMPLATE),
         tmp_path / "copier",
