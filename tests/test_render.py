@@ -37,6 +37,7 @@ EXPECTED_FILES = [
     "deploy/helm-values.yaml",
     "tests/conftest.py",
     "tests/pipeline_runs.py",
+    "tests/warehouses.py",
     "tests/test_definitions.py",
     "tests/test_pipeline.py",
     "tests/test_automation.py",

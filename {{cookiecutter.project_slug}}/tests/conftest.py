@@ -1,8 +1,9 @@
-"""Fixtures and the order of the test modules; the tools the tests share are in pipeline_runs.py.
+"""Fixtures and the order of the test modules; the tools the tests share are in pipeline_runs.py
+and warehouses.py.
 
 Nothing here imports Dagster or the code location at import time: pytest-xdist's controller
 imports this file before it starts its workers, and importing pipeline_runs.py took 3.6 to
-4.1 s. The fixtures import it when a test first needs them.
+4.1 s. The fixtures import those modules when a test first needs them.
 """
 
 from collections.abc import Iterator
@@ -23,11 +24,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def drop_made_warehouses() -> Iterator[None]:
-    """What the session's tests made in the warehouse is dropped when it ends (pipeline_runs.py)."""
+    """What the session's tests made in the warehouse is dropped when it ends (warehouses.py)."""
     yield
-    import pipeline_runs
+    import warehouses
 
-    pipeline_runs.drop_made_warehouses()
+    warehouses.drop_made_warehouses()
 
 
 @pytest.fixture
@@ -42,7 +43,8 @@ def instance():
 @pytest.fixture
 def pipeline(tmp_path: Path, instance, monkeypatch: pytest.MonkeyPatch):
     """Runs through Dagster against a new warehouse for this test (pipeline_runs.Pipeline)."""
-    from pipeline_runs import Pipeline, new_warehouse
+    from pipeline_runs import Pipeline
+    from warehouses import new_warehouse
 
     return Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
 {%- if cookiecutter.raw_source == "files" %}

@@ -1,4 +1,5 @@
-"""Shared test tools: a {% if cookiecutter.warehouse == "postgres" %}PostgreSQL database made for the test{% else %}DuckDB file in a temp folder{% endif %} and real partition runs through Dagster.
+"""Shared test tools: real partition runs through Dagster, against a warehouse made for the
+test (warehouses.py).
 
 The tests import them from here; conftest.py holds only fixtures and hooks, and imports
 this module inside the fixtures, so pytest-xdist's controller starts its workers without
@@ -7,155 +8,27 @@ importing Dagster and the code location first (3.6 to 4.1 s).
 
 import os
 import shutil
-{% if cookiecutter.warehouse == "postgres" -%}
-import uuid
-{% endif -%}
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
-{% if cookiecutter.warehouse == "postgres" -%}
-import psycopg2
-{% else -%}
-import duckdb
-{% endif -%}
 import pytest
 from raw_input import prepare_raw_input
+from warehouses import copy_warehouse, make_resources, query, warehouse_env
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
-{% if cookiecutter.warehouse == "postgres" -%}
-from {{ cookiecutter.project_slug }}.project import (
-    DBT_EXECUTABLE,
-    PACKAGE_DIR,
-    POSTGRES_DB_ENV_VAR,
-    PROJECT_ROOT,
-    dbt_project,
-    postgres_settings,
-)
-from {{ cookiecutter.project_slug }}.resources import PostgresWarehouse, ProjectDbtCliResource
-{% else -%}
-from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DUCKDB_ENV_VAR, PACKAGE_DIR, PROJECT_ROOT, dbt_project
-from {{ cookiecutter.project_slug }}.resources import DuckDBWarehouse, ProjectDbtCliResource
-{% endif %}
+from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR, PROJECT_ROOT
+
 # The code location as Dagster loads it, and its assets and checks (to run some of them).
 DEFS = defs()
 ALL_ASSETS = [*(DEFS.assets or []), *(DEFS.asset_checks or [])]
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
 DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
-{% if cookiecutter.warehouse == "postgres" -%}
-# information_schema's names of the data contract's column types.
-TIMESTAMP_TYPE, DOUBLE_TYPE = "timestamp without time zone", "double precision"
-# Every test database is made in the server of POSTGRES_* (the database named there is
-# only connected to, to create and drop the others) and dropped when the session ends.
-TEST_DATABASE_PREFIX = "test_{{ cookiecutter.project_slug }}_"
-WAREHOUSE_ENV_VAR = POSTGRES_DB_ENV_VAR
-_made_databases: list[str] = []
 
-
-def server_connection():
-    """An autocommit connection to the server of POSTGRES_*, in the database named there."""
-    try:
-        connection = psycopg2.connect(**postgres_settings(), connect_timeout=10)
-    except psycopg2.OperationalError as error:
-        pytest.exit(
-            "These tests need a PostgreSQL server: set POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, "
-            f"POSTGRES_PASSWORD and POSTGRES_DB (a database to connect to) for one. The connection failed: {error}",
-            returncode=1,
-        )
-    connection.autocommit = True
-    return connection
-
-
-def new_warehouse(folder: Path, name: str, template: str | None = None) -> str:
-    """A new, empty database (or a copy of `template`); dropped at the end of the session."""
-    database = f"{TEST_DATABASE_PREFIX}{name}_{uuid.uuid4().hex[:8]}"
-    connection = server_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'create database "{database}"' + (f' template "{template}"' if template else ""))
-    finally:
-        connection.close()
-    _made_databases.append(database)
-    return database
-
-
-def copy_warehouse(source: str, folder: Path, name: str) -> str:
-    return new_warehouse(folder, name, template=source)
-
-
-def warehouse_env(database: str) -> dict[str, str]:
-    """What a process needs to use `database`: the other POSTGRES_* variables are inherited."""
-    return {WAREHOUSE_ENV_VAR: database}
-
-
-def query(database: str, sql: str) -> list[tuple]:
-    connection = psycopg2.connect(**{**postgres_settings(), "dbname": database}, options="-c search_path=main")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall()
-    finally:
-        connection.close()
-
-
-def drop_made_warehouses() -> None:
-    """Drop the databases new_warehouse made (conftest.py, at the end of the session)."""
-    if _made_databases:
-        connection = server_connection()
-        try:
-            with connection.cursor() as cursor:
-                for database in _made_databases:
-                    cursor.execute(f'drop database if exists "{database}" with (force)')
-        finally:
-            connection.close()
-
-
-def make_resources(location: str) -> dict:
-    return {
-        "warehouse": PostgresWarehouse(),
-        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
-    }
-{% else -%}
-# information_schema's names of the data contract's column types.
-TIMESTAMP_TYPE, DOUBLE_TYPE = "TIMESTAMP", "DOUBLE"
-WAREHOUSE_ENV_VAR = DUCKDB_ENV_VAR
-
-
-def new_warehouse(folder: Path, name: str) -> Path:
-    """A new DuckDB file (made on first use) in `folder`."""
-    return folder / f"{name}.duckdb"
-
-
-def copy_warehouse(source: Path, folder: Path, name: str) -> Path:
-    copy = folder / f"{name}.duckdb"
-    shutil.copy(source, copy)
-    return copy
-
-
-def warehouse_env(path: Path) -> dict[str, str]:
-    """What a process needs to use the DuckDB file at `path`."""
-    return {WAREHOUSE_ENV_VAR: str(path)}
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def make_resources(location: Path) -> dict:
-    return {
-        "warehouse": DuckDBWarehouse(path=str(location)),
-        "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
-    }
-
-
-def drop_made_warehouses() -> None:
-    """Nothing to drop: each DuckDB file is in its test's temp folder."""
-{% endif %}
 
 def partition_range(first: date, last: date) -> str:
     """`--partition-range` of the Dagster CLI for periods first..last, every category."""
@@ -164,7 +37,7 @@ def partition_range(first: date, last: date) -> str:
 
 
 class Pipeline:
-    """Runs partitions of the real assets (real dbt) against one warehouse ({{ cookiecutter.warehouse }})."""
+    """Runs partitions of the real assets (real dbt) against one warehouse (warehouses.py)."""
 
     def __init__(self, location, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch):
         self.instance = instance
@@ -172,7 +45,7 @@ class Pipeline:
         self.use(location)
 
     def use(self, location) -> None:
-        """Point Python assets and dbt (through {{ "POSTGRES_DB" if cookiecutter.warehouse == "postgres" else "DUCKDB_DATABASE" }}) at `location`."""
+        """Point Python assets and dbt (through the variable warehouse_env names) at `location`."""
         self.location = location
         for name, value in warehouse_env(location).items():
             self.monkeypatch.setenv(name, value)

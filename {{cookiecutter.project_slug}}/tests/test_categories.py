@@ -7,7 +7,8 @@ import sys
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from pipeline_runs import DAILY_ASSETS, Pipeline, warehouse_env
+from pipeline_runs import DAILY_ASSETS, Pipeline
+from warehouses import warehouse_env
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT

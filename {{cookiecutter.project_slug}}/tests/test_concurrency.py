@@ -35,18 +35,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 {% if cookiecutter.warehouse == "postgres" -%}
-from pipeline_runs import (
-    DAILY_ASSETS,
-    WAREHOUSE_ENV_VAR,
-    Pipeline,
-    new_warehouse,
-    partition_range,
-    query,
-    temporary_instance,
-    warehouse_env,
-)
+from pipeline_runs import DAILY_ASSETS, Pipeline, partition_range, temporary_instance
+from warehouses import WAREHOUSE_ENV_VAR, new_warehouse, query, warehouse_env
 {%- else -%}
-from pipeline_runs import new_warehouse, partition_range, query, warehouse_env
+from pipeline_runs import partition_range
+from warehouses import new_warehouse, query, warehouse_env
 {%- endif %}
 
 {% if cookiecutter.warehouse == "duckdb" -%}

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 import dagster as dg
 import yaml
-from pipeline_runs import DAILY_ASSETS, Pipeline, new_warehouse, temporary_instance
+from pipeline_runs import DAILY_ASSETS, Pipeline, temporary_instance
+from warehouses import new_warehouse
 
 from {{ cookiecutter.project_slug }}.event_storage import BatchedSqliteEventLogStorage
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, partition_key

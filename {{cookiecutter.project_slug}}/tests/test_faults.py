@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 {% endif -%}
 import pytest
-from pipeline_runs import Pipeline, new_warehouse, query
+from pipeline_runs import Pipeline
 from test_concurrency import (
     BIN,
     DAGSTER,
@@ -36,6 +36,7 @@ from test_concurrency import (
     day,
     materialize_command,
 )
+from warehouses import new_warehouse, query
 
 from {{ cookiecutter.project_slug }}.defs.jobs.pipelines import daily_pipeline_job
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, partition_key

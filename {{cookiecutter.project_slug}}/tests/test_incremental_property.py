@@ -12,7 +12,8 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pipeline_runs import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, new_warehouse, temporary_instance
+from pipeline_runs import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, temporary_instance
+from warehouses import new_warehouse
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
 

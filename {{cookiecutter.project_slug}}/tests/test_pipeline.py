@@ -5,16 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
-from pipeline_runs import (
-    DAILY_ASSETS,
-    DOUBLE_TYPE,
-    TIMESTAMP_TYPE,
-    WEEKLY_ASSETS,
-    Pipeline,
-    copy_warehouse,
-    new_warehouse,
-    temporary_instance,
-)
+from pipeline_runs import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, temporary_instance
+from warehouses import DOUBLE_TYPE, TIMESTAMP_TYPE, copy_warehouse, new_warehouse
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
 from {{ cookiecutter.project_slug }}.raw_rows import DEFAULT_ROWS_PER_PARTITION

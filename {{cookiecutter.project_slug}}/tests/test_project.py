@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from pipeline_runs import copy_package, new_warehouse, package_env, query
+from pipeline_runs import copy_package, package_env
+from warehouses import new_warehouse, query
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE, partition_key
 from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR

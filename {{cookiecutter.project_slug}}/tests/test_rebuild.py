@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from pipeline_runs import DAILY_ASSETS, Pipeline, copy_package, new_warehouse, package_env, partition_range, query
+from pipeline_runs import DAILY_ASSETS, Pipeline, copy_package, package_env, partition_range
+from warehouses import new_warehouse, query
 
 from {{ cookiecutter.project_slug }}.defs.transform.dbt_models import FULL_REFRESH_TAG
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
