@@ -16,11 +16,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from raw_input import prepare_raw_input
-from warehouses import copy_warehouse, make_resources, query, warehouse_env
+from warehouses import copy_warehouse, query, warehouse_env, warehouse_resource
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
-from {{ cookiecutter.project_slug }}.project import PACKAGE_DIR, PROJECT_ROOT
+from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, PACKAGE_DIR, PROJECT_ROOT, dbt_project
+from {{ cookiecutter.project_slug }}.resources import ProjectDbtCliResource
 
 # The code location as Dagster loads it, and its assets and checks (to run some of them).
 DEFS = defs()
@@ -49,7 +50,10 @@ class Pipeline:
         self.location = location
         for name, value in warehouse_env(location).items():
             self.monkeypatch.setenv(name, value)
-        self.resources = make_resources(location)
+        self.resources = {
+            "warehouse": warehouse_resource(location),
+            "dbt": ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        }
 
     def run(
         self,
