@@ -19,6 +19,7 @@ from raw_input import prepare_raw_input
 from warehouses import copy_warehouse, query, warehouse_env, warehouse_resource
 
 from {{ cookiecutter.project_slug }}.definitions import defs
+from {{ cookiecutter.project_slug }}.defs.raw.checks import CHECK_NAME
 from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, PACKAGE_DIR, PROJECT_ROOT, dbt_project
 from {{ cookiecutter.project_slug }}.resources import ProjectDbtCliResource
@@ -90,8 +91,8 @@ class Pipeline:
 
     def check(self, asset: str, **window) -> dg.AssetCheckEvaluation:
         """A run of `asset`'s raw data check alone, for `window` (its config); its result."""
-        (check_key,) = DEFS.resolve_asset_graph().get_check_keys_for_assets({dg.AssetKey(asset)})
-        op_name = f"{asset}_{check_key.name}"
+        check_key = dg.AssetCheckKey(dg.AssetKey(asset), CHECK_NAME)
+        op_name = f"{asset}_{CHECK_NAME}"
         result = dg.materialize(
             ALL_ASSETS,
             selection=dg.AssetSelection.checks(check_key),

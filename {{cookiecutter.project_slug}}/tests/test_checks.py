@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from pipeline_runs import DAILY_ASSETS
 
+from {{ cookiecutter.project_slug }}.defs.raw.checks import CHECK_NAME
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE, daily_periods
 
 WEEK = date.fromisoformat(WEEKLY_START_DATE)
@@ -18,7 +19,7 @@ def test_a_lost_period_fails_the_check_naming_it(pipeline, asset):
     first, lost, last = WEEK, WEEK + step, WEEK + 2 * step
     run = pipeline.run([asset], first, last)
     # Every run of the raw asset checks the run's own window, after the write.
-    (evaluation,) = run.get_asset_check_evaluations()
+    (evaluation,) = [e for e in run.get_asset_check_evaluations() if e.check_name == CHECK_NAME]
     assert evaluation.passed, evaluation.description
 
     pipeline.lose_rows(asset, FIRST, lost, lost + step)
@@ -39,7 +40,7 @@ def test_a_lost_period_fails_the_check_naming_it(pipeline, asset):
 def test_a_write_that_misses_rows_fails_its_check_and_stops_the_run_before_dbt(pipeline):
     run = pipeline.run(DAILY_ASSETS, WEEK, categories=[FIRST], rows=0, raise_on_error=False)
     assert not run.success
-    (evaluation,) = run.get_asset_check_evaluations()
+    (evaluation,) = [e for e in run.get_asset_check_evaluations() if e.check_name == CHECK_NAME]
     assert not evaluation.passed
     assert f"({WEEK}, {FIRST})" in evaluation.description
     materialized = {event.asset_key.to_user_string() for event in run.get_asset_materialization_events()}

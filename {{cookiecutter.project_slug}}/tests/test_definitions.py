@@ -49,17 +49,20 @@ def test_dbt_tests_load_as_blocking_checks():
     checks = [graph.get_check_spec(key) for key in graph.asset_check_keys]
     checked = {check.asset_key.to_user_string() for check in checks}
     assert {"stg_daily_raw_data", "mart_daily_data", "stg_weekly_raw_data", "mart_weekly_data"} <= checked
-    assert all(check.blocking for check in checks)
+    # Every check is blocking but the landing reconciliation, which reports and blocks nothing.
+    assert all(check.blocking for check in checks if check.name != "landing_files_loaded")
 
 
 def test_each_raw_asset_has_its_blocking_data_check():
     graph = DEFS.resolve_asset_graph()
-    raw_checks = {
-        (check.asset_key.to_user_string(), check.name)
-        for check in graph.asset_check_keys
-        if check.asset_key.to_user_string() in {"daily_raw_data", "weekly_raw_data"}
-    }
-    assert raw_checks == {("daily_raw_data", "raw_has_every_period"), ("weekly_raw_data", "raw_has_every_period")}
+    raw_checks = {(key.asset_key.to_user_string(), key.name) for key in raw_checks_keys(graph)}
+    expected = {("daily_raw_data", "raw_has_every_period"), ("weekly_raw_data", "raw_has_every_period")}
+{%- if cookiecutter.raw_source == "files" %}
+    expected |= {("daily_raw_data", "landing_files_loaded"), ("weekly_raw_data", "landing_files_loaded")}
+{%- endif %}
+    assert raw_checks == expected
+    blocking = {key.name for key in raw_checks_keys(graph) if graph.get_check_spec(key).blocking}
+    assert blocking == {"raw_has_every_period"}
 
 
 def test_marts_and_reports_carry_the_freshness_policy_of_their_cadence():
@@ -78,12 +81,22 @@ def test_marts_and_reports_carry_the_freshness_policy_of_their_cadence():
     assert daily_freshness != weekly_freshness
 
 
+def raw_checks_keys(graph) -> list[dg.AssetCheckKey]:
+    raw = {"daily_raw_data", "weekly_raw_data"}
+    return [key for key in graph.asset_check_keys if key.asset_key.to_user_string() in raw]
+
+
 def test_jobs_and_running_sensors():
-    assert {job.name for job in DEFS.jobs} == {"daily_pipeline", "weekly_pipeline", "raw_data_checks"}
+    jobs = {"daily_pipeline", "weekly_pipeline", "raw_data_checks"}
     sensors = {sensor.name: sensor.default_status for sensor in DEFS.sensors}
     running = dg.DefaultSensorStatus.RUNNING
     expected = {"automation_sensor": running, "failure_alert_sensor": running}
+    schedules = {}
 {%- if cookiecutter.raw_source == "files" %}
     expected["landing_files_sensor"] = running
+    jobs.add("landing_reconciliation")
+    schedules["landing_reconciliation_schedule"] = dg.DefaultScheduleStatus.RUNNING
 {%- endif %}
+    assert {job.name for job in DEFS.jobs} == jobs
     assert sensors == expected
+    assert {schedule.name: schedule.default_status for schedule in DEFS.schedules or []} == schedules

@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
 from ...translator import DAILY_TAG, WEEKLY_TAG
+from ..raw.checks import CHECK_NAME
 from ..transform import dbt_models
 
 daily_pipeline_job = dg.define_asset_job(
@@ -22,6 +23,8 @@ weekly_pipeline_job = dg.define_asset_job(
 
 raw_data_checks_job = dg.define_asset_job(
     "raw_data_checks",
-    selection=dg.AssetSelection.checks_for_assets("daily_raw_data", "weekly_raw_data"),
+    selection=dg.AssetSelection.checks(
+        *(dg.AssetCheckKey(dg.AssetKey(asset), CHECK_NAME) for asset in ("daily_raw_data", "weekly_raw_data"))
+    ),
     description="The raw data checks alone, for the periods of their run config (default: all).",
 )
