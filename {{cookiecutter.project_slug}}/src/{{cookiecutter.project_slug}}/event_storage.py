@@ -1,27 +1,77 @@
 """The sqlite event storage of `make dev`, writing a range run's materializations in one go.
 
 Dagster's sqlite event storage writes every event in transactions of its own, even when a
-run hands it a batch (`DAGSTER_EVENT_BATCH_SIZE`, set by the Makefile): 6 to 9 ms per
-materialization on disk, so a new day of 1,000 categories took about 60 s instead of 20 s.
-This subclass writes a batch of one run's materializations in one transaction in the run's
-database and one in the index, as dagster-postgres writes a batch in one insert (the
-template's docs/performance.md, "Scale"). Anything else goes to Dagster's own code.
+run hands it a batch (`DAGSTER_EVENT_BATCH_SIZE`, on by default: the package's __init__.py):
+6 to 9 ms per materialization on disk, so a new day of 1,000 categories took about 60 s
+instead of 20 s. This subclass writes a batch of one run's materializations in one
+transaction in the run's database and one in the index, as dagster-postgres writes a batch
+in one insert (the template's docs/performance.md, "Scale"). Anything else goes to
+Dagster's own code.
 
-It uses methods Dagster keeps private (`prepare_insert_event`, `_store_asset_event_tags`,
-`_store_asset_event`, `index_transaction`): Dagster is pinned exactly in pyproject.toml,
-and tests/test_event_storage.py compares what it stores with Dagster's own storage. Named
-in dagster.yaml; the instance of deploy/ (PostgreSQL) does not use it.
+A batch is stored whole or not at all. The run's database is written first, as Dagster
+does (`dagster instance reindex` rebuilds the index from it); if the index step fails, the
+batch's rows are deleted from the run's database again and the error goes back to Dagster,
+which then stores each event on its own (`handle_new_event`): no event is lost or stored twice.
+
+It uses methods Dagster keeps private (PRIVATE_METHODS). Dagster is pinned exactly in
+pyproject.toml; should one of them be missing or take other parameters, the storage warns
+once and stores every event as Dagster's own sqlite storage does. tests/test_event_storage.py
+compares what it stores with Dagster's own storage. Named in dagster.yaml; the instance of
+deploy/ (PostgreSQL) does not use it.
 """
 
+import inspect
 import os
+import warnings
 
-from dagster._core.events import DagsterEventType
-from dagster._core.events.log import EventLogEntry
+import dagster as dg
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
 # Where Dagster's default sqlite instance keeps its event databases, under the instance's folder.
 EVENT_LOG_FOLDER = os.path.join("history", "runs")
-BATCHED_EVENT_TYPES = ({DagsterEventType.ASSET_MATERIALIZATION}, {DagsterEventType.ASSET_OBSERVATION})
+BATCHED_EVENT_TYPES = ({dg.DagsterEventType.ASSET_MATERIALIZATION}, {dg.DagsterEventType.ASSET_OBSERVATION})
+# Dagster's private methods that a batch calls, with the parameters it passes them (Dagster 1.13).
+PRIVATE_METHODS = {
+    "prepare_insert_event": ["self", "event"],
+    "run_connection": ["self", "run_id"],
+    "index_transaction": ["self"],
+    "_store_asset_event_tags": ["self", "conn", "events", "event_ids"],
+    "_store_asset_event": ["self", "conn", "event", "event_id"],
+}
+# The changes already warned about in this process: one warning, however many instances.
+WARNED: set[str] = set()
+
+
+def dagster_changes() -> list[str]:
+    """How Dagster's private methods of PRIVATE_METHODS differ from what a batch expects."""
+    changes = []
+    for name, expected in PRIVATE_METHODS.items():
+        method = getattr(SqliteEventLogStorage, name, None)
+        if not callable(method):
+            changes.append(f"{name} is missing")
+            continue
+        try:
+            found = list(inspect.signature(method).parameters)
+        except (TypeError, ValueError):
+            found = ["?"]
+        if found != expected:
+            changes.append(f"{name}({', '.join(found)}) instead of {name}({', '.join(expected)})")
+    return changes
+
+
+def batches_supported() -> bool:
+    """True when this Dagster has the methods a batch calls; else one warning per process."""
+    changes = dagster_changes()
+    message = "; ".join(changes)
+    if changes and message not in WARNED:
+        WARNED.add(message)
+        warnings.warn(
+            f"Dagster {dg.__version__} changed private methods that event_storage.py uses ({message}): "
+            "events are stored one at a time, as Dagster's own sqlite storage does (slower for range runs). "
+            "Update event_storage.py for this Dagster, or remove event_log_storage from dagster.yaml.",
+            stacklevel=2,
+        )
+    return not changes
 
 
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
@@ -31,12 +81,15 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         # dagster.yaml cannot name the instance's folder (`dagster dev` makes a temporary one):
         # without base_dir, the storage is set up once the instance registers itself.
         self._inst_data = inst_data
-        if base_dir is not None:
+        self._batches = batches_supported()
+        self._folder_given = base_dir is not None
+        if self._folder_given:
             super().__init__(base_dir, inst_data)
 
     def register_instance(self, instance) -> None:
-        if not hasattr(self, "_base_dir"):
+        if not self._folder_given:
             super().__init__(os.path.join(instance.root_directory, EVENT_LOG_FOLDER), self._inst_data)
+            self._folder_given = True
         super().register_instance(instance)
 
     @classmethod
@@ -47,18 +100,29 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def from_config_value(cls, inst_data, config_value):
         return cls(inst_data=inst_data, **config_value)
 
-    def store_event_batch(self, events: list[EventLogEntry]) -> None:
+    def store_event_batch(self, events: list[dg.EventLogEntry]) -> None:
         kinds = {event.get_dagster_event().event_type for event in events}
         runs = {event.run_id for event in events}
-        if kinds not in BATCHED_EVENT_TYPES or len(runs) != 1:
+        if not self._batches or kinds not in BATCHED_EVENT_TYPES or len(runs) != 1:
             super().store_event_batch(events)
             return
         statements = [self.prepare_insert_event(event) for event in events]
         with self.run_connection(events[0].run_id) as connection:
-            for statement in statements:
-                connection.execute(statement)
-        # The cross-run index: every event, its tags (partition dimensions), and the asset's
-        # latest event row once per asset, from the last of its events in the batch.
+            run_ids = [connection.execute(statement).inserted_primary_key[0] for statement in statements]
+        try:
+            self._index_batch(events, statements)
+        except Exception:
+            # The index rolled back; the run's database gives the batch back too, and Dagster
+            # stores each event on its own (a reader of the run's log may see the batch meanwhile).
+            table = statements[0].table
+            (key,) = table.primary_key.columns
+            with self.run_connection(events[0].run_id) as connection:
+                connection.execute(table.delete().where(key.in_(run_ids)))
+            raise
+
+    def _index_batch(self, events: list[dg.EventLogEntry], statements: list) -> None:
+        """The cross-run index, in one transaction: every event, its tags (partition dimensions),
+        and the asset's latest event row once per asset, from the last of its events in the batch."""
         with self.index_transaction() as connection:
             ids = [connection.execute(statement).inserted_primary_key[0] for statement in statements]
             self._store_asset_event_tags(connection, events, ids)
