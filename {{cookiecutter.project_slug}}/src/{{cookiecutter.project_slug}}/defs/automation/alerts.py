@@ -1,15 +1,21 @@
 """Failure alerts: every failed run is logged in one line and, if ALERT_WEBHOOK_URL is set, posted there as JSON."""
 
+import base64
 import http.client
 import json
 import os
+import re
+import socket
+import urllib.error
 import urllib.parse
 import urllib.request
 
 import dagster as dg
 
 # Read at every evaluation, so a changed .env applies at the next code location reload.
-# Webhook URLs often carry their credential in the path: the URL is never logged.
+# Webhook URLs often carry their credential in the path (Slack's do), the query or a
+# user:password@ part: no part of the URL but its scheme and host is ever logged, and no error
+# message is quoted either, since they can hold the URL (describe_failure).
 WEBHOOK_ENV_VAR = "ALERT_WEBHOOK_URL"
 UI_URL_ENV_VAR = "DAGSTER_UI_URL"
 # Where `dagster dev` and `dg dev` serve the UI unless told otherwise.
@@ -22,9 +28,12 @@ WEBHOOK_SCHEMES = ("http", "https")
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-# What a failed POST can raise: connection and HTTP errors, timeouts (OSError, urllib's
-# URLError and HTTPError among them), a malformed URL, a broken HTTP response.
-POST_ERRORS = (OSError, ValueError, http.client.HTTPException)
+# A host name or IP address as a URL's host may be logged: anything else is not shown.
+LOGGABLE_HOST = re.compile(r"[a-z0-9.:\-]+")
+
+
+class WebhookURLError(ValueError):
+    """ALERT_WEBHOOK_URL cannot be a webhook URL; the message quotes no part of it."""
 
 
 def alert_message(context: dg.RunFailureSensorContext) -> dict:
@@ -58,18 +67,58 @@ def alert_line(message: dict) -> str:
 
 
 def post_alert(url: str, message: dict) -> None:
-    """POST `message` as JSON to `url`; raises one of POST_ERRORS when that fails."""
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in WEBHOOK_SCHEMES:
-        raise ValueError(f"the URL must start with http:// or https://, not {scheme or 'no scheme'}")
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(message).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
+    """POST `message` as JSON to `url` (a user:password@ part as HTTP basic authentication).
+    What a failed POST raises: connection and HTTP errors, timeouts (OSError, urllib's URLError
+    and HTTPError among them), a malformed URL (ValueError), a broken HTTP response."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise WebhookURLError("it holds a space or a control character (quote-encode them: %20)")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # a malformed port raises here
+    except ValueError:
+        raise WebhookURLError("it is not a valid URL") from None
+    if parts.scheme not in WEBHOOK_SCHEMES or not parts.hostname:
+        raise WebhookURLError("it must start with http:// or https:// and a host")
+    headers = {"Content-Type": "application/json"}
+    if parts.username is not None or parts.password is not None:
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    request = urllib.request.Request(url, data=json.dumps(message).encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=POST_TIMEOUT_SECONDS) as response:
         response.read()
+
+
+def webhook_origin(url: str) -> str:
+    """The scheme and host of `url`, all of it that may be logged."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "a malformed URL"
+    if parts.scheme not in WEBHOOK_SCHEMES or not LOGGABLE_HOST.fullmatch(host):
+        return "a malformed URL"
+    return f"{parts.scheme}://[{host}]" if ":" in host else f"{parts.scheme}://{host}"
+
+
+def describe_failure(error: BaseException) -> str:
+    """Why a POST failed, in fixed words: error messages can quote the URL (http.client's
+    InvalidURL quotes its path, or "password@host" of a user:password@ URL), so none is shown."""
+    if isinstance(error, WebhookURLError):
+        return f"{WEBHOOK_ENV_VAR} is not a webhook URL: {error}"
+    if isinstance(error, urllib.error.HTTPError):
+        return f"the webhook answered HTTP {error.code}"
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {POST_TIMEOUT_SECONDS} s"
+    if isinstance(reason, socket.gaierror):
+        return "the host name could not be resolved"
+    if isinstance(reason, OSError):
+        return f"the connection failed ({type(reason).__name__})"
+    if isinstance(error, http.client.HTTPException):
+        return f"the answer was not HTTP ({type(error).__name__})"
+    return f"the URL was refused ({type(error).__name__})"
 
 
 @dg.run_failure_sensor(
@@ -84,5 +133,8 @@ def failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:
         return
     try:
         post_alert(url, message)
-    except POST_ERRORS as error:
-        context.log.warning(f"The alert for run {message['run_id']} was not posted to {WEBHOOK_ENV_VAR}: {error}")
+    except Exception as error:  # any error: its message is never shown, nor its traceback
+        context.log.warning(
+            f"The alert for run {message['run_id']} was not posted to {WEBHOOK_ENV_VAR} "
+            f"({webhook_origin(url)}): {describe_failure(error)}"
+        )
