@@ -30,8 +30,8 @@ LAST_KEY = partition_key(DAILY_START_DATE, CATEGORIES[-1])
 # Any base works: the link is only written into the alert, never opened.
 UI_URL = "http://127.0.0.1:3999/dagster/"
 # The parts of a webhook URL that grant the right to post: none may be logged.
-SECRET_PATH, SECRET_QUERY, USER, PASSWORD = "/services/T0001/B0002/Xsecretpath", "token=Qsecret", "alerter", "Pw0rd"
-SECRETS = ["T0001", "Xsecretpath", "Qsecret", USER, PASSWORD]
+SECRET_PATH, SECRET_QUERY, USERINFO = "/services/T0001/B0002/Xsecretpath", "sig=Qsecret", "alerter:Pw0rd"
+SECRETS = ["T0001", "Xsecretpath", "Qsecret", "alerter", "Pw0rd"]
 
 
 @dataclass
@@ -162,14 +162,14 @@ def test_a_webhook_that_fails_is_logged_without_its_secrets_and_the_sensor_goes_
 ):
     webhook.status = HTTPStatus.INTERNAL_SERVER_ERROR
     origin = webhook.url.removesuffix("/hooks/alerts")
-    url = origin.replace("//", f"//{USER}:{PASSWORD}@") + f"{SECRET_PATH}?{SECRET_QUERY}"
+    url = origin.replace("//", f"//{USERINFO}@") + f"{SECRET_PATH}?{SECRET_QUERY}"
     monkeypatch.setenv(WEBHOOK_ENV_VAR, url)
     tick = sensor_after(pipeline.instance, failing_run(pipeline, partition_key=FIRST_KEY), capfd)
 
     assert_no_secret(tick, pipeline.instance, caplog)
     (post,) = webhook.posts  # user:password@ sent as basic authentication
     assert post["path"] == f"{SECRET_PATH}?{SECRET_QUERY}"
-    assert post["headers"]["Authorization"] == "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    assert post["headers"]["Authorization"] == "Basic " + base64.b64encode(USERINFO.encode()).decode()
     (failure, warning) = tick.log  # no traceback
     assert f"Run {tick.run.run_id} of job" in failure
     not_posted = f"The alert for run {tick.run.run_id} was not posted to {WEBHOOK_ENV_VAR} (http://127.0.0.1)"
@@ -190,15 +190,15 @@ def closed_port() -> int:
     [
         # A space pasted into the path: http.client's InvalidURL quotes the path, or, with a
         # user:password@ part and no port, "password@host" as a port it cannot read.
-        (f"http://{USER}:{PASSWORD}@127.0.0.1{SECRET_PATH} x?{SECRET_QUERY}", "is not a webhook URL: it holds a space"),
-        (f"http://{USER}:{PASSWORD}@127.0.0.1:x{SECRET_PATH}", "is not a webhook URL: it is not a valid URL"),
+        (f"http://{USERINFO}@127.0.0.1{SECRET_PATH} x?{SECRET_QUERY}", "is not a webhook URL: it holds a space"),
+        (f"http://{USERINFO}@127.0.0.1:x{SECRET_PATH}", "is not a webhook URL: it is not a valid URL"),
         ("closed port", "the connection failed (ConnectionRefusedError)"),
     ],
     ids=["space", "bad-port", "refused"],
 )
 def test_a_webhook_url_that_cannot_be_posted_to_is_never_quoted(url, reason, pipeline, monkeypatch, capfd, caplog):
     if url == "closed port":
-        url = f"http://{USER}:{PASSWORD}@127.0.0.1:{closed_port()}{SECRET_PATH}?{SECRET_QUERY}"
+        url = f"http://{USERINFO}@127.0.0.1:{closed_port()}{SECRET_PATH}?{SECRET_QUERY}"
     monkeypatch.setenv(WEBHOOK_ENV_VAR, url)
     tick = sensor_after(pipeline.instance, failing_run(pipeline, partition_key=FIRST_KEY), capfd)
 

@@ -81,9 +81,8 @@ def post_alert(url: str, message: dict) -> None:
         raise WebhookURLError("it must start with http:// or https:// and a host")
     headers = {"Content-Type": "application/json"}
     if parts.username is not None or parts.password is not None:
-        user = urllib.parse.unquote(parts.username or "")
-        password = urllib.parse.unquote(parts.password or "")
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        credentials = ":".join(urllib.parse.unquote(part or "") for part in (parts.username, parts.password))
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
         url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     request = urllib.request.Request(url, data=json.dumps(message).encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=POST_TIMEOUT_SECONDS) as response:
