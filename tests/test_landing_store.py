@@ -111,8 +111,9 @@ def make(project: Path, env: dict[str, str], *arguments: str) -> subprocess.Comp
 
 
 def test_own_landing_tests_pass_on_postgres(project, postgres_server):
-    """Loading, every bad-file case and the sensor's ticks, with PostgreSQL taking the rows."""
-    tests = ["tests/test_landing.py", "tests/test_landing_sensor.py"]
+    """Loading, every bad-file case, the files' contract (two loads of one window at once
+    included) and the sensor's ticks, with PostgreSQL taking the rows."""
+    tests = ["tests/test_landing.py", "tests/test_landing_contract.py", "tests/test_landing_sensor.py"]
     result = subprocess.run(
         [str(project / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests],
         cwd=project,

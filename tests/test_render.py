@@ -159,10 +159,12 @@ RAW_ASSETS = {"daily_raw_data", "weekly_raw_data"}
 FILES_ONLY = [
     "src/{slug}/landing.py",
     "src/{slug}/staging.py",
+    "src/{slug}/file_contract.py",
     "src/{slug}/samples.py",
     "src/{slug}/defs/automation/landing_sensor.py",
     "scripts/sample_files.py",
     "tests/test_landing.py",
+    "tests/test_landing_contract.py",
     "tests/test_landing_sensor.py",
 ]
 

@@ -53,14 +53,36 @@ cross join generate_series(%(start)s::timestamp, %(end)s::timestamp - %(step)s::
 
 # Runs of other partitions write the same table at once. Deleting a window and inserting
 # it again is not safe against a concurrent run of the *same* window (its new rows are
-# not seen by the other delete), so writers of one table take turns for this short step.
-DELETE_WINDOW_SQL = "select pg_advisory_xact_lock(hashtext('{table}'));\ndelete from {table} where " + WINDOW_FILTER
+# not seen by the other delete), so writers of one table take turns: for this short step,
+# and a load of landed files from before it reads them until it commits (staging.py).
+WRITE_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('{table}'))"
+DELETE_WINDOW_SQL = WRITE_LOCK_SQL + ";\ndelete from {table} where " + WINDOW_FILTER
 
 CATEGORY_FILTER = "category = %(category)s"
 
 # Checked rows of landed files (staging.py): staged as CSV, read by COPY.
 STAGED_FILE_OPTIONS = "(format csv, header false)"
 LOAD_STAGED_SQL = "copy raw.{table} (id, category, start_time, value) from stdin with (format csv)"
+{%- if cookiecutter.raw_source == "files" %}
+
+# The (period, category) pairs the landing area declares empty (a `<period>.empty` file,
+# staging.py), by raw table: the raw data check counts them as complete.
+EMPTY_PERIODS_DDL = (
+    DDL_LOCK
+    + """;
+create schema if not exists landing;
+create table if not exists landing.empty_periods (
+    raw_table varchar not null,
+    category varchar not null,
+    start_time timestamp not null
+);
+"""
+)
+EMPTY_PERIOD_INSERT_SQL = (
+    "insert into landing.empty_periods (raw_table, category, start_time) values (%(table)s, %(category)s, %(start)s)"
+)
+EMPTY_PERIODS_DELETE_SQL = "delete from landing.empty_periods where raw_table = %(table)s and " + WINDOW_FILTER
+{%- endif %}
 
 REPORT_TABLE_DDL = (
     "begin;\n"
@@ -102,6 +124,8 @@ WINDOW_FILTER = "start_time >= $start and start_time < $end and category in (sel
 WINDOW_PERIODS = """unnest($categories::varchar[]) as c(category)
 cross join generate_series($start::timestamp, $end::timestamp - $step, $step) as p(period_start)"""
 
+# A connection holds the DuckDB file alone (duckdb_lock.py): that is the writer's lock.
+WRITE_LOCK_SQL = None
 DELETE_WINDOW_SQL = "delete from {table} where " + WINDOW_FILTER
 
 CATEGORY_FILTER = "category = $category"
@@ -109,6 +133,23 @@ CATEGORY_FILTER = "category = $category"
 # Checked rows of landed files (staging.py), staged as Parquet by an in-memory DuckDB.
 STAGED_FILE_OPTIONS = "(format parquet)"
 LOAD_STAGED_SQL = "insert into raw.{table} select id, category, start_time, value from read_parquet($staged)"
+{%- if cookiecutter.raw_source == "files" %}
+
+# The (period, category) pairs the landing area declares empty (a `<period>.empty` file,
+# staging.py), by raw table: the raw data check counts them as complete.
+EMPTY_PERIODS_DDL = """
+create schema if not exists landing;
+create table if not exists landing.empty_periods (
+    raw_table varchar not null,
+    category varchar not null,
+    start_time timestamp not null
+);
+"""
+EMPTY_PERIOD_INSERT_SQL = (
+    "insert into landing.empty_periods (raw_table, category, start_time) values ($table, $category, $start)"
+)
+EMPTY_PERIODS_DELETE_SQL = "delete from landing.empty_periods where raw_table = $table and " + WINDOW_FILTER
+{%- endif %}
 
 REPORT_TABLE_DDL = """
 create schema if not exists {schema};
@@ -120,6 +161,9 @@ create table if not exists {schema}.{table} as {select} limit 0
 WAREHOUSE_TABLES = [
     "raw.daily_raw_data",
     "raw.weekly_raw_data",
+{%- if cookiecutter.raw_source == "files" %}
+    "landing.empty_periods",
+{%- endif %}
     "main.stg_daily_raw_data",
     "main.stg_weekly_raw_data",
     "main.mart_daily_data",
@@ -129,7 +173,7 @@ WAREHOUSE_TABLES = [
 ]
 EXISTING_TABLES_SQL = """
     select table_schema || '.' || table_name from information_schema.tables
-    where table_schema in ('raw', 'main', 'reports')
+    where table_schema in ('raw', 'landing', 'main', 'reports')
 """
 
 # Portable SQL: the same on both engines.
@@ -161,13 +205,31 @@ RAW_TABLE_EXISTS_SQL = (
     "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '{table}'"
 )
 
+# With landing files, pairs declared empty count as present; the declarations' table is
+# made first, as a warehouse loaded before it existed has none.
 MISSING_PERIODS_SQL = (
+{%- if cookiecutter.raw_source == "files" %}
+    EMPTY_PERIODS_DDL
+    + """
+    with present as (
+        select distinct category, date_trunc('{unit}', start_time) as period_start
+        from raw.{table}
+        where """
+    + WINDOW_FILTER
+    + """
+        union
+        select category, start_time as period_start
+        from landing.empty_periods
+        where raw_table = '{table}' and """
+    + WINDOW_FILTER
+{%- else %}
     """
     with present as (
         select distinct category, date_trunc('{unit}', start_time) as period_start
         from raw.{table}
         where """
     + WINDOW_FILTER
+{%- endif %}
     + """
     )
     select p.period_start, c.category

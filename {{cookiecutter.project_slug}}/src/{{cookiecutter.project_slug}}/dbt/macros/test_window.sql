@@ -3,7 +3,8 @@
   their cost follows the window, not the table: unique, not_null and accepted_values over
   a year of history cost as much as over a week. Without vars (a plain `dbt build` or
   `dbt test`), tests read every row. A test's own `where` config still applies.
-  ids hold their partition key, so a duplicate can only occur inside one window.
+  ids are unique within a (category, period) (unique_in_period.sql), which a window
+  holds whole, so a duplicate can only occur inside one window.
 #}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
