@@ -258,6 +258,12 @@ def main() -> None:
         sys.argv.remove("--scale")
         scale.main()
         return
+    if "--landing-sensor" in sys.argv:  # the landing files sensor at scale (landing_sensor.py), its own options
+        import landing_sensor
+
+        sys.argv.remove("--landing-sensor")
+        landing_sensor.main()
+        return
     if "--landing" in sys.argv:  # the landing files section alone (landing.py), with its own options
         import landing
 
