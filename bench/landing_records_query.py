@@ -40,7 +40,7 @@ def main(slug: str, listing: str, out: str) -> None:
     sensor = import_module(f"{slug}.defs.automation.landing_sensor")
     instance = dg.DagsterInstance.get()
     entries = json.loads(Path(listing).read_text())[ASSET]
-    files = [landed_file("", *entry) for entry in entries if sensor.bucket_of(entry[0]) == 0]
+    files = [landed_file("", *entry) for entry in entries if entry[0] in sensor.GROUPS[0]]
     compare(sensor, instance, files[:WARM_FILES])
     seconds = compare(sensor, instance, files)
     profiler = cProfile.Profile()

@@ -7,6 +7,7 @@ ROUNDS = {
     "idle": "nothing new",
     "nightly_drop": "nightly drop (a new day, every category)",
     "old_file_changed": "one old file changed",
+    "boundary_moved": "a month later, nothing new (the recent boundary moved)",
 }
 LISTS = ("ListObjectsV2", "ListObjects")
 

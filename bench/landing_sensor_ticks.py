@@ -37,6 +37,7 @@ warnings.filterwarnings("ignore")
 JOB = "__ASSET_JOB"
 BATCH = 1000  # DAGSTER_EVENT_BATCH_SIZE of the project: a range run hands its storage batches of this size
 OLD_FILE_DAYS = 200  # the changed old file: this many days before today
+NEXT_MONTH_DAYS = 31  # the last round's clock: the sensor's recent boundary has moved a month
 PROFILE_LINES = 30
 INDEX_DATABASE = "index.db"  # the sqlite event storage's index across runs (each run has a database too)
 
@@ -66,7 +67,7 @@ class Project:
         self.calls = Calls()
         self.calls.install(self.filesystem)
         self.timers: Counter = Counter()
-        for name in ("scan_group", "changed_files"):  # time spent listing and comparing, per tick
+        for name in ("list_group", "changed_files"):  # time spent listing and comparing, per tick
             setattr(self.sensor_module, name, self.timed(name, getattr(self.sensor_module, name)))
 
     def timed(self, name, function):
@@ -202,13 +203,13 @@ class Ticks:
             sys.exit(f"The sensor skipped: {result}")
         self.cursor = result.cursor
         self.starts.append((seconds, before))
-        units = len(self.project.landing.RAW_PERIODS) * self.project.sensor_module.BUCKETS
+        units = len(self.project.landing.RAW_PERIODS) * len(self.project.sensor_module.GROUPS)
         first, after = json.loads(before or '{"next": 0}').get("next", 0), json.loads(self.cursor)["next"]
         calls = self.project.calls.counts - calls_before
         timers = self.project.timers - timers_before
         return {
             "seconds": seconds,
-            "list_s": timers["scan_group"],
+            "list_s": timers["list_group"],
             "compare_s": timers["changed_files"],
             "runs": len(result.run_requests or []),
             "lists": calls["ListObjectsV2"] + calls["ListObjects"],
@@ -234,7 +235,8 @@ def land(project: Project, asset: str, day: str, categories: list[str], content:
 
 def ticks(project: Project, profile_path: str) -> dict:
     """Rounds: an empty cursor (every group compared with the records), an idle round, one old
-    file changed, the nightly drop (one new day of every category); then the slowest tick
+    file changed, the nightly drop (one new day of every category), a month later with nothing
+    new (the recent boundary moved); then the slowest tick
     again under cProfile (unless `profile_path` is -)."""
     categories = project.partitions.CATEGORIES
     today = project.landing.utc_today()
@@ -248,6 +250,9 @@ def ticks(project: Project, profile_path: str) -> dict:
     rounds.append(state.round("old_file_changed"))
     land(project, "daily_raw_data", yesterday, categories, content)
     rounds.append(state.round("nightly_drop"))
+    next_month = today + timedelta(days=NEXT_MONTH_DAYS)
+    project.sensor_module.utc_today = lambda: next_month  # the recent boundary moves, no file changes
+    rounds.append(state.round("boundary_moved"))
     seconds, cursor = max(state.starts, key=lambda start: start[0])
     measured = {"rounds": rounds, "slowest_tick_s": seconds}
     if profile_path == "-":

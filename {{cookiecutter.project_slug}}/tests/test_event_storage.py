@@ -4,6 +4,7 @@ given the same events: after a real range run, when its index step fails mid-bat
 Dagster changed the private methods it uses."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -176,6 +177,29 @@ def test_changed_dagster_methods_turn_batches_off_with_one_warning(tmp_path, mon
     (warning,) = [w for w in caught if "event_storage.py" in str(w.message)]
     assert "_store_asset_event(self, conn, event, event_id, ordering)" in str(warning.message)
     assert batches == []
+
+
+def test_a_grown_index_gets_planner_statistics(tmp_path, monkeypatch):
+    """A batch that takes the index past the threshold gathers sqlite's statistics (ANALYZE),
+    which Dagster's own storage never does; the next batch, well below tenfold, does not."""
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    monkeypatch.setattr(event_storage, "STATISTICS_FROM_EVENTS", len(PARTITIONS))
+    settings = {"event_log_storage": INSTANCE_SETTINGS["event_log_storage"]}
+    with temporary_instance(settings) as instance:
+        index = Path(instance.root_directory, event_storage.EVENT_LOG_FOLDER, "index.db")
+        pipeline = Pipeline(new_warehouse(tmp_path, "warehouse"), instance, monkeypatch)
+        counts = []
+        for _ in range(2):
+            pipeline.run([RAW_ASSET], FIRST, FIRST + timedelta(days=DAYS - 1))
+            with sqlite3.connect(index) as connection:
+                tables = {name for (name,) in connection.execute("select name from sqlite_master")}
+                assert "sqlite_stat1" in tables, "no planner statistics"
+                (stat,) = connection.execute("select stat from sqlite_stat1 where tbl = 'event_logs'").fetchone()
+                (events,) = connection.execute("select count(*) from event_logs").fetchone()
+            counts.append((int(stat.split()[0]), events))
+    (analyzed, first_events), (still, second_events) = counts
+    assert len(PARTITIONS) <= analyzed <= first_events  # at the batch, before the run's last events
+    assert still == analyzed and second_events > first_events
 
 
 def test_a_missing_dagster_method_is_named(monkeypatch):

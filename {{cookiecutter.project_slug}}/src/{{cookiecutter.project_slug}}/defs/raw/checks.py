@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from ...partitions import CATEGORIES, daily_periods, partition_window, weekly_periods
+from ...partitions import CATEGORIES, completeness_window, daily_periods, weekly_periods
 from ...resources import WAREHOUSE_POOL
 from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
 from ...sql import MISSING_PERIODS_SQL, RAW_TABLE_EXISTS_SQL
@@ -99,7 +99,7 @@ def raw_has_every_period(
         context: dg.AssetCheckExecutionContext, config: CheckWindowConfig, warehouse: Warehouse
     ) -> dg.AssetCheckResult:
         if context.has_partition_key or context.has_partition_key_range:
-            window = partition_window(context)
+            window = completeness_window(context)
         else:
             window = periods_window(periods, config.first_period, config.last_period, config.categories, CATEGORIES)
         missing = missing_pairs(warehouse, table, window, step, unit)
