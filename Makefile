@@ -71,7 +71,7 @@ demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project (or DEMO_ANSWER
 		$$(grep -q '^sample-files:' $$project/Makefile && echo sample-files) backfill summary UV=$(UV)
 
 .PHONY: bench
-bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...; --scale: categories x years; --landing: files)
+bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...; --scale: categories x years; --landing: files; --landing-sensor: the sensor at scale)
 	$(UV) run --with psutil python bench/bench.py $(BENCH_ARGS)
 
 clean: ## Remove the demo, caches and the virtual environment

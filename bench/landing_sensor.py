@@ -13,10 +13,11 @@ before today) and installed with its `s3` extra, then for each store:
   of 1,000 through the project's event storage, as a range run stores them;
 - the sensor runs in the project's venv (landing_sensor_ticks.py `ticks`) over rounds of ticks
   (a round: until every group of folders was listed once): from an empty cursor, idle, after
-  the nightly drop (yesterday's file of every category), after one old file changed; each
-  tick's wall time, listing and comparison time, S3 calls (botocore's event hooks on the
-  s3fs client) and runs requested, the cursor's size, the peak memory; the slowest tick is
-  run again under cProfile (at --profile-at categories);
+  one old file changed, after the nightly drop (yesterday's file of every category), a month
+  later with nothing new (the recent boundary moved); each tick's wall time, listing and
+  comparison time, S3 calls (botocore's event hooks on the s3fs client) and runs requested,
+  the cursor's size, the peak memory; the slowest tick is run again under cProfile (at
+  --profile-at categories);
 - the comparison of one group of folders with the records, alone (landing_records_query.py):
   timed, under cProfile, and again once sqlite has planner statistics (ANALYZE).
 moto looks at every key of the bucket to answer a LIST (0.3 to 0.5 s a call at 1,000
