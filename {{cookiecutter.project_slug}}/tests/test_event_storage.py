@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy
 import yaml
 from batch_probe import PROBE_FILE_ENV_VAR
 from dagster._core.storage.event_log import SqliteEventLogStorage
@@ -109,8 +110,9 @@ def batches_of(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     write = BatchedSqliteEventLogStorage._index_batch
 
     def counted(storage, events, statements):
-        write(storage, events, statements)
+        last_id = write(storage, events, statements)
         batches.append(len(events))
+        return last_id
 
     monkeypatch.setattr(BatchedSqliteEventLogStorage, "_index_batch", counted)
     return batches
@@ -200,6 +202,23 @@ def test_a_grown_index_gets_planner_statistics(tmp_path, monkeypatch):
     (analyzed, first_events), (still, second_events) = counts
     assert len(PARTITIONS) <= analyzed <= first_events  # at the batch, before the run's last events
     assert still == analyzed and second_events > first_events
+
+
+def test_a_failed_analyze_leaves_the_batch_stored_once(tmp_path, monkeypatch):
+    """Statistics only speed reads up: when ANALYZE fails (another writer holds the index), the
+    batch stays stored as it is and is not handed back to Dagster to store again."""
+    monkeypatch.setattr(event_storage, "STATISTICS_FROM_EVENTS", 1)
+    execute = sqlalchemy.engine.Connection.exec_driver_sql
+
+    def locked(connection, statement, *args, **kwargs):
+        if statement == "analyze":
+            raise sqlalchemy.exc.OperationalError(statement, {}, Exception("database is locked"))
+        return execute(connection, statement, *args, **kwargs)
+
+    monkeypatch.setattr(sqlalchemy.engine.Connection, "exec_driver_sql", locked)
+    batches = batches_of(monkeypatch)
+    run_and_compare(tmp_path, monkeypatch, [RAW_ASSET])
+    assert batches == [len(PARTITIONS)]
 
 
 def test_a_missing_dagster_method_is_named(monkeypatch):

@@ -28,6 +28,7 @@ import os
 import warnings
 
 import dagster as dg
+import sqlalchemy
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
 # Where Dagster's default sqlite instance keeps its event databases, under the instance's folder.
@@ -120,7 +121,7 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         with self.run_connection(events[0].run_id) as connection:
             run_ids = [connection.execute(statement).inserted_primary_key[0] for statement in statements]
         try:
-            self._index_batch(events, statements)
+            last_id = self._index_batch(events, statements)
         except Exception:
             # The index rolled back; the run's database gives the batch back too, and Dagster
             # stores each event on its own (a reader of the run's log may see the batch meanwhile).
@@ -129,10 +130,12 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             with self.run_connection(events[0].run_id) as connection:
                 connection.execute(table.delete().where(key.in_(run_ids)))
             raise
+        self._keep_statistics(last_id)  # the batch is stored: nothing here may send it back to Dagster
 
-    def _index_batch(self, events: list[dg.EventLogEntry], statements: list) -> None:
+    def _index_batch(self, events: list[dg.EventLogEntry], statements: list) -> int:
         """The cross-run index, in one transaction: every event, its tags (partition dimensions),
-        and the asset's latest event row once per asset, from the last of its events in the batch."""
+        and the asset's latest event row once per asset, from the last of its events in the batch.
+        Returns the last event's id."""
         with self.index_transaction() as connection:
             ids = [connection.execute(statement).inserted_primary_key[0] for statement in statements]
             self._store_asset_event_tags(connection, events, ids)
@@ -141,14 +144,19 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             }
             for event, event_id in latest.values():
                 self._store_asset_event(connection, event, event_id)
-        self._keep_statistics(ids[-1])
+        return ids[-1]
 
     def _keep_statistics(self, events: int) -> None:
-        """ANALYZE the index when it holds `events` (its last id) and has grown enough since the last time."""
-        with self.index_transaction() as connection:
-            analyzed = 0
-            if connection.exec_driver_sql("select 1 from sqlite_master where name = 'sqlite_stat1'").first():
-                row = connection.exec_driver_sql("select stat from sqlite_stat1 where tbl = 'event_logs'").first()
-                analyzed = int(row[0].split()[0]) if row else 0
-            if events >= max(STATISTICS_FROM_EVENTS, STATISTICS_GROWTH * analyzed):
-                connection.exec_driver_sql("analyze")
+        """ANALYZE the index when it holds `events` (its last id) and has grown enough since the
+        last time. Statistics only speed reads up: a failure (another writer holds the index)
+        leaves them to a later batch."""
+        try:
+            with self.index_transaction() as connection:
+                analyzed = 0
+                if connection.exec_driver_sql("select 1 from sqlite_master where name = 'sqlite_stat1'").first():
+                    row = connection.exec_driver_sql("select stat from sqlite_stat1 where tbl = 'event_logs'").first()
+                    analyzed = int(row[0].split()[0]) if row else 0
+                if events >= max(STATISTICS_FROM_EVENTS, STATISTICS_GROWTH * analyzed):
+                    connection.exec_driver_sql("analyze")
+        except sqlalchemy.exc.OperationalError:
+            pass
