@@ -142,7 +142,8 @@ def test_a_raw_data_gap_blocks_downstream_until_filled(pipeline, sensor):
     days = [WEEK + timedelta(days=offset) for offset in range(3)]
     lost = days[1]
     sensor.tick(now)
-    pipeline.run(["daily_raw_data"], days[0], days[-1], [CATEGORY])  # its check passes in the run
+    # Every category: with time partitions a run's check covers every category of its days.
+    pipeline.run(["daily_raw_data"], days[0], days[-1])  # its check passes in the run
     pipeline.lose_rows("daily_raw_data", CATEGORY, lost, lost + timedelta(days=1))
     failed = pipeline.check(
         "daily_raw_data", first_period=str(days[0]), last_period=str(days[-1]), categories=[CATEGORY]
@@ -151,17 +152,18 @@ def test_a_raw_data_gap_blocks_downstream_until_filled(pipeline, sensor):
     assert not requested(sensor.tick(now), "stg_daily_raw_data")
 
     pipeline.run(["daily_raw_data"], lost, categories=[CATEGORY])  # the day loaded again: its check passes
-    assert requested(sensor.tick(now), "stg_daily_raw_data") == {key(day) for day in days}
+    every_key = {partition_key(day, category) for day in days for category in CATEGORIES}
+    assert requested(sensor.tick(now), "stg_daily_raw_data") == every_key
 
 
 def test_the_block_follows_the_latest_check_result_not_the_partition(pipeline, sensor):
     """The check is not partitioned: Dagster judges it by its latest result, so a passing
     run of another day lifts the block for every partition, the gap's included."""
     now = at(WEEK + timedelta(days=8))
-    days = [WEEK + timedelta(days=offset) for offset in range(3)]
-    lost, another_day = days[1], days[-1] + timedelta(days=1)
+    days = [WEEK + timedelta(days=offset) for offset in range(4)]
+    lost, another_day = days[1], days[-1]
     sensor.tick(now)
-    pipeline.run(["daily_raw_data"], days[0], days[-1], [CATEGORY])
+    pipeline.run(["daily_raw_data"], days[0], days[-1])  # every category, as above
     pipeline.lose_rows("daily_raw_data", CATEGORY, lost, lost + timedelta(days=1))
     assert not pipeline.check(
         "daily_raw_data", first_period=str(lost), last_period=str(lost), categories=[CATEGORY]

@@ -312,7 +312,7 @@ def test_dbt_writers_of_one_model_take_turns(tmp_path: Path, monkeypatch: pytest
         first_day = date.fromisoformat(DAILY_START_DATE)
 
         def run_first_day() -> bool:
-            return pipeline.run(DAILY_ASSETS, first_day, categories=CATEGORIES[:1]).success
+            return pipeline.run(DAILY_ASSETS, first_day).success  # every category: its check covers them all
 
         assert run_first_day()  # creates the tables: no window replaced yet
         relation = f'"{pipeline.location}"."main"."stg_daily_raw_data"'
