@@ -32,8 +32,9 @@ RULES = {
     "daily_start_date": "A real calendar date, `YYYY-MM-DD`.",
     "weekly_start_date": "A Monday, `YYYY-MM-DD`, not before `daily_start_date`.",
     "warehouse": (
-        "`duckdb` (one local DuckDB file) or `postgres` (a PostgreSQL server, from the "
-        "`POSTGRES_*` environment variables at run time)."
+        "`duckdb` (one local DuckDB file), `postgres` (a PostgreSQL server, from the "
+        "`POSTGRES_*` environment variables at run time) or `spark` (a Spark Thrift server, from "
+        "the `SPARK_*` variables; `make dev` starts a local one)."
     ),
     "raw_source": (
         "`synthetic` (rows the project makes, the same on every run) or `files` (Parquet or CSV "
@@ -53,7 +54,7 @@ UNSAFE_PATH_CHARACTERS = set("\"'{}%\\\n\r\t")
 # The answers that pick whole files, and their choices (the first is the default).
 CHOICES = {
     "partitioning": ["time_x_category", "time"],
-    "warehouse": ["duckdb", "postgres"],
+    "warehouse": ["duckdb", "postgres", "spark"],
     "raw_source": ["synthetic", "files"],
 }
 

@@ -95,8 +95,8 @@ def test_copier_rejects_with_the_same_message(case, tmp_path):
 # run, with the engine's own message (and its own traceback): nothing is written.
 UNKNOWN_WAREHOUSE = {"warehouse": "mysql"}
 ENGINE_MESSAGES = {
-    "cookiecutter": "mysql provided for choice variable warehouse, but the choices are ['duckdb', 'postgres'].",
-    "copier": "Invalid choice for 'warehouse': 'mysql' is not in ['duckdb', 'postgres']",
+    "cookiecutter": "mysql provided for choice variable warehouse, but the choices are ['duckdb', 'postgres', 'spark'].",
+    "copier": "Invalid choice for 'warehouse': 'mysql' is not in ['duckdb', 'postgres', 'spark']",
 }
 
 
@@ -132,7 +132,7 @@ def test_the_template_checks_the_warehouse_too():
     spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks" / "pre_gen_project.py")
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
-    assert hook.check_choice("warehouse", "mysql") == ["warehouse: 'mysql' is not one of duckdb, postgres."]
+    assert hook.check_choice("warehouse", "mysql") == ["warehouse: 'mysql' is not one of duckdb, postgres, spark."]
     assert hook.check_choice("warehouse", "postgres") == []
     assert hook.check_choice("partitioning", "category") == [
         "partitioning: 'category' is not one of time_x_category, time."
@@ -141,7 +141,7 @@ def test_the_template_checks_the_warehouse_too():
     assert hook.check_choice("raw_source", "kafka") == ["raw_source: 'kafka' is not one of synthetic, files."]
     assert hook.check_choice("raw_source", "files") == []
     questions = (TEMPLATE / "copier.yml").read_text()
-    assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres." in questions.split("\nwarehouse:", 1)[1]
+    assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres, spark." in questions.split("\nwarehouse:", 1)[1]
     assert (
         "partitioning: '{{ partitioning }}' is not one of time_x_category, time."
         in questions.split("\npartitioning:", 1)[1]

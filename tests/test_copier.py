@@ -57,7 +57,7 @@ def test_same_choices():
     choices = {name: value for name, value in cookiecutter_questions().items() if isinstance(value, list)}
     assert choices == {
         "partitioning": ["time_x_category", "time"],
-        "warehouse": ["duckdb", "postgres"],
+        "warehouse": ["duckdb", "postgres", "spark"],
         "raw_source": ["synthetic", "files"],
     }
     copier = {name: question["choices"] for name, question in copier_questions().items() if "choices" in question}

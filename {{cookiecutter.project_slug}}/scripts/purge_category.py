@@ -12,7 +12,7 @@ import sys
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES
 from {{ cookiecutter.project_slug }}.resources import build_resources
-from {{ cookiecutter.project_slug }}.sql import CATEGORY_FILTER, EXISTING_TABLES_SQL, WAREHOUSE_TABLES
+from {{ cookiecutter.project_slug }}.sql import CATEGORY_FILTER, WAREHOUSE_TABLES, delete_category, existing_tables
 
 
 def main(args: list[str]) -> None:
@@ -26,13 +26,13 @@ def main(args: list[str]) -> None:
         )
     params = {"category": category}
     with build_resources()["warehouse"].connect() as con:
-        existing = {table for (table,) in con.execute(EXISTING_TABLES_SQL).fetchall()}
+        existing = existing_tables(con)
         tables = [table for table in WAREHOUSE_TABLES if table in existing]
         con.begin()
         deleted = {}
         for table in tables:
             (deleted[table],) = con.execute(f"select count(*) from {table} where {CATEGORY_FILTER}", params).fetchone()
-            con.execute(f"delete from {table} where {CATEGORY_FILTER}", params)
+            delete_category(con, table, category)
         con.commit()
     for table in tables:
         print(f"{table:<32} {deleted[table]:>8} rows of '{category}' deleted")

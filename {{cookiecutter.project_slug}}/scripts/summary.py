@@ -1,12 +1,14 @@
 """Print a short summary of every table in the project's warehouse ({{ cookiecutter.warehouse }})."""
 
-{% if cookiecutter.warehouse == "postgres" -%}
+{% if cookiecutter.warehouse == "spark" -%}
+from {{ cookiecutter.project_slug }}.spark_warehouse import schema_prefix, spark_settings
+{% elif cookiecutter.warehouse == "postgres" -%}
 from {{ cookiecutter.project_slug }}.project import postgres_settings
 {% else -%}
 from {{ cookiecutter.project_slug }}.project import DUCKDB_PATH
 {% endif -%}
 from {{ cookiecutter.project_slug }}.resources import build_resources
-from {{ cookiecutter.project_slug }}.sql import EXISTING_TABLES_SQL, WAREHOUSE_TABLES
+from {{ cookiecutter.project_slug }}.sql import WAREHOUSE_TABLES, existing_tables
 
 WEEKLY_SQL = """
     select category, cast(start_time as date) as week, daily_row_count, daily_value_sum, weekly_value
@@ -17,13 +19,16 @@ WEEKLY_ROWS_SHOWN = 50
 
 def main() -> None:
     with build_resources()["warehouse"].connect() as con:
-{%- if cookiecutter.warehouse == "postgres" %}
+{%- if cookiecutter.warehouse == "spark" %}
+        settings = spark_settings()
+        print(f"Spark Thrift server: {settings['host']}:{settings['port']}, schema prefix '{schema_prefix()}'\n")
+{%- elif cookiecutter.warehouse == "postgres" %}
         settings = postgres_settings()
         print(f"PostgreSQL database: {settings['dbname']} on {settings['host']}:{settings['port']}\n")
 {%- else %}
         print(f"DuckDB file: {DUCKDB_PATH}\n")
 {%- endif %}
-        existing = {table for (table,) in con.execute(EXISTING_TABLES_SQL).fetchall()}
+        existing = existing_tables(con)
         print(f"{'table':<32} {'rows':>8}  {'categories':>10}  first start_time -> last start_time")
         for table in WAREHOUSE_TABLES:
             if table not in existing:

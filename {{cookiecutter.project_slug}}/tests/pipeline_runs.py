@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from raw_input import prepare_raw_input
-from warehouses import copy_warehouse, query, warehouse_env, warehouse_resource
+from warehouses import column_types, copy_warehouse, lose_rows, query, warehouse_env, warehouse_resource
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.defs.raw.checks import CHECK_NAME
@@ -106,11 +106,7 @@ class Pipeline:
 
     def lose_rows(self, table: str, category: str, start: date, end: date) -> None:
         """Delete the rows of `category` in [start, end) from raw.<table>, as a lost load leaves it."""
-        with self.resources["warehouse"].connect() as con:
-            con.execute(
-                f"delete from raw.{table} where category = '{category}' "
-                f"and start_time >= '{start}' and start_time < '{end}'"
-            )
+        lose_rows(self.location, table, category, start, end)
 
     def query(self, sql: str) -> list[tuple]:
         return query(self.location, sql)
@@ -120,13 +116,7 @@ class Pipeline:
         return sorted(self.query(f"select * from {name}"))
 
     def column_types(self, table: str) -> dict[str, str]:
-        schema, _, name = table.rpartition(".")
-        return dict(
-            self.query(
-                "select column_name, data_type from information_schema.columns "
-                f"where table_schema = '{schema or 'main'}' and table_name = '{name}'"
-            )
-        )
+        return column_types(self.location, table)
 
     def dbt_tables(self) -> dict[str, list[tuple]]:
         return {name: self.table(name) for name in DBT_TABLES}

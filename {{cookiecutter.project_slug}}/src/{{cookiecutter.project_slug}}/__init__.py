@@ -1,4 +1,4 @@
-"""Dagster code location: partitioned raw data, incremental dbt models on {% if cookiecutter.warehouse == "postgres" %}PostgreSQL{% else %}DuckDB{% endif %}, summaries."""
+"""Dagster code location: partitioned raw data, incremental dbt models on {{ {"postgres": "PostgreSQL", "spark": "Spark"}.get(cookiecutter.warehouse, "DuckDB") }}, summaries."""
 
 import os
 

@@ -15,7 +15,7 @@ def defs() -> dg.Definitions:
         # importing Dagster and dbt) for each step.
 {%- else %}
         # The steps of one run follow each other (raw data, dbt, summary), each waiting for
-        # the DuckDB file. Running them in the run's own process saves starting a Python
+        # {{ "its turn in the spark pool" if cookiecutter.warehouse == "spark" else "the DuckDB file" }}. Running them in the run's own process saves starting a Python
         # process (and importing Dagster and dbt) for each step.
 {%- endif %}
         dg.Definitions(executor=dg.in_process_executor),

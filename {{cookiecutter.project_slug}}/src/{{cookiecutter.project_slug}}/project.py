@@ -1,4 +1,4 @@
-"""Where things live: the project root, the {% if cookiecutter.warehouse == "postgres" %}PostgreSQL settings{% else %}DuckDB file{% endif %} and the one dbt project object."""
+"""Where things live: the project root, {{ {"postgres": "the PostgreSQL settings", "spark": "the dbt folder"}.get(cookiecutter.warehouse, "the DuckDB file") }} and the one dbt project object."""
 
 import os
 import shutil
@@ -28,7 +28,7 @@ POSTGRES_SETTINGS = {
 }
 POSTGRES_DB_ENV_VAR = POSTGRES_SETTINGS["dbname"][0]
 
-{% else -%}
+{% elif cookiecutter.warehouse == "duckdb" -%}
 DUCKDB_ENV_VAR = "DUCKDB_DATABASE"
 DEFAULT_DUCKDB_PATH = {{ cookiecutter.duckdb_path | tojson }}
 # A DuckDB service (MotherDuck: `md:<database>`) is named by URL, not by a path: kept as given.
@@ -46,7 +46,7 @@ def postgres_settings() -> dict[str, str]:
     return {keyword: os.environ.get(name) or default for keyword, (name, default) in POSTGRES_SETTINGS.items()}
 
 
-{% else -%}
+{% elif cookiecutter.warehouse == "duckdb" -%}
 def resolve_duckdb_path() -> Path:
     """The DuckDB file from DUCKDB_DATABASE (or the generated default), made absolute.
 

@@ -8,8 +8,13 @@ from datetime import timedelta
 
 import dagster as dg
 
-from .resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
+from .resources import Warehouse
+{%- if cookiecutter.warehouse == "spark" %}
+from .spark_warehouse import generate_rows, staged_parquet
+from .sql import RAW_TABLE_DDL, STAGED_ROWS_SELECT, WINDOW_FILTER, replace_window_rows
+{%- else %}
 from .sql import DELETE_WINDOW_SQL, RAW_ROWS_SQL, RAW_TABLE_DDL, WINDOW_FILTER
+{%- endif %}
 from .windows import PartitionWindow
 
 ROWS_ENV_VAR = "RAW_ROWS_PER_PARTITION"
@@ -33,12 +38,20 @@ def write_raw_rows(warehouse: Warehouse, table: str, window: PartitionWindow, st
         "end": window.end,
         "categories": list(window.categories),
     }
+{%- if cookiecutter.warehouse == "spark" %}
+    # Made by an in-memory DuckDB into Parquet files, which the server reads in one statement.
+    with warehouse.connect() as con, staged_parquet() as folder:
+        generate_rows({**params, **generator_params(step, rows)}, folder)
+        con.execute(RAW_TABLE_DDL.format(table=table))
+        replace_window_rows(con, f"raw.{table}", STAGED_ROWS_SELECT.format(folder=folder), params)
+{%- else %}
     with warehouse.connect() as con:
         con.execute(RAW_TABLE_DDL.format(table=table))
         con.begin()
         con.execute(DELETE_WINDOW_SQL.format(table=f"raw.{table}"), params)
         con.execute(RAW_ROWS_SQL.format(table=table), {**params, **generator_params(step, rows)})
         con.commit()
+{%- endif %}
         (count,) = con.execute(f"select count(*) from raw.{table} where {WINDOW_FILTER}", params).fetchone()
     return count
 

@@ -1,6 +1,28 @@
-"""Resources: the {% if cookiecutter.warehouse == "postgres" %}PostgreSQL{% else %}DuckDB{% endif %} warehouse the Python assets write to, and the dbt CLI."""
+"""Resources: the {{ {"postgres": "PostgreSQL", "spark": "Spark"}.get(cookiecutter.warehouse, "DuckDB") }} warehouse the Python assets write to, and the dbt CLI."""
 
-{% if cookiecutter.warehouse == "postgres" -%}
+{% if cookiecutter.warehouse == "spark" -%}
+import importlib.metadata
+from collections.abc import Sequence
+from functools import cached_property
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from packaging import version  # a dependency of dagster-dbt
+
+from .project import DBT_EXECUTABLE, dbt_project
+from .spark_warehouse import SparkWarehouse
+
+# Spark replaces a window by a dynamic `insert overwrite` of its partitions, and two writers of
+# one table at once (the same window twice, or a first run of a table that another creates)
+# would race for the same partitions and files. Every step that writes (the Python assets
+# and the dbt steps) is in this pool, which dagster.yaml limits to one step at a time; each
+# step is one Spark job that the server spreads over its cores.
+SPARK_POOL = "spark"
+WAREHOUSE_POOL = SPARK_POOL
+Warehouse = SparkWarehouse
+
+
+{% elif cookiecutter.warehouse == "postgres" -%}
 import importlib.metadata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -123,6 +145,9 @@ class DuckDBWarehouse(dg.ConfigurableResource):
                 connection.close()
 
 
+Warehouse = DuckDBWarehouse
+
+
 {% endif -%}
 class ProjectDbtCliResource(DbtCliResource):
     """The dbt CLI resource, without two start-up costs per dbt command that this project never uses.
@@ -144,7 +169,9 @@ class ProjectDbtCliResource(DbtCliResource):
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
-{%- if cookiecutter.warehouse == "postgres" %}
+{%- if cookiecutter.warehouse == "spark" %}
+        "warehouse": SparkWarehouse(),
+{%- elif cookiecutter.warehouse == "postgres" %}
         "warehouse": PostgresWarehouse(),
 {%- else %}
         "warehouse": DuckDBWarehouse(path=str(DUCKDB_PATH)),

@@ -1,4 +1,4 @@
-"""The resources every asset uses: the {% if cookiecutter.warehouse == "postgres" %}PostgreSQL{% else %}DuckDB{% endif %} warehouse and the dbt CLI."""
+"""The resources every asset uses: the {{ {"postgres": "PostgreSQL", "spark": "Spark"}.get(cookiecutter.warehouse, "DuckDB") }} warehouse and the dbt CLI."""
 
 import dagster as dg
 

@@ -1,6 +1,6 @@
 {% raw %}{#
-  SQL that differs between DuckDB and PostgreSQL, dispatched on the adapter: models call
-  these macros and stay the same on both engines.
+  SQL that differs between the engines (DuckDB, PostgreSQL, Spark), dispatched on the
+  adapter: models call these macros and stay the same on every engine.
 #}
 
 {#- A sum of values with cents, rounded to cents, as double precision: the order the
@@ -17,6 +17,23 @@
     cast(round(cast({{ expression }} as numeric), 2) as double precision)
 {%- endmacro %}
 
+{% macro spark__round_cents(expression) -%}
+    cast(round(cast({{ expression }} as decimal(38, 6)), 2) as double)
+{%- endmacro %}
+
+{#- The 8-byte floating point type (`double precision` is not a Spark type name). -#}
+{% macro double_type() -%}
+    {{ return(adapter.dispatch('double_type')()) }}
+{%- endmacro %}
+
+{% macro default__double_type() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__double_type() -%}
+    double
+{%- endmacro %}
+
 {#- A timestamp as its date, YYYY-MM-DD, for ids. -#}
 {% macro date_key(expression) -%}
     {{ return(adapter.dispatch('date_key')(expression)) }}
@@ -28,6 +45,10 @@
 
 {% macro postgres__date_key(expression) -%}
     to_char({{ expression }}, 'YYYY-MM-DD')
+{%- endmacro %}
+
+{% macro spark__date_key(expression) -%}
+    date_format({{ expression }}, 'yyyy-MM-dd')
 {%- endmacro %}
 
 {#- Statements run first in the transaction that replaces a window of `relation`

@@ -13,6 +13,7 @@
         {%- if start_time is none or end_time is none or categories is none -%}
             {{ exceptions.raise_compiler_error("Set all of start_time, end_time and categories, or none of them.") }}
         {%- endif -%}
+        {{ partition_pruning(start_time, end_time) -}}
         {{ time_column }} >= timestamp '{{ start_time }}'
         and {{ time_column }} < timestamp '{{ end_time }}'
         and {{ category_column }} in (
@@ -22,4 +23,19 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- On Spark every table of the project is partitioned by start_date (the day of
+    start_time; spark_incremental.sql): filtering on it too reads the window's partitions
+    only. Other engines need nothing here. -#}
+{% macro partition_pruning(start_time, end_time) -%}
+    {{ return(adapter.dispatch('partition_pruning')(start_time, end_time)) }}
+{%- endmacro %}
+
+{% macro default__partition_pruning(start_time, end_time) -%}
+{%- endmacro %}
+
+{% macro spark__partition_pruning(start_time, end_time) -%}
+    start_date >= cast(timestamp '{{ start_time }}' as date)
+    and start_date < cast(timestamp '{{ end_time }}' as date) and
+{% endmacro %}
 {% endraw %}

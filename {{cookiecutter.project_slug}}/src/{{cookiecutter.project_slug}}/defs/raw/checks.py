@@ -5,9 +5,8 @@ from datetime import date, timedelta
 import dagster as dg
 
 from ...partitions import CATEGORIES, completeness_window, daily_periods, weekly_periods
-from ...resources import WAREHOUSE_POOL
-from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
-from ...sql import MISSING_PERIODS_SQL, RAW_TABLE_EXISTS_SQL
+from ...resources import WAREHOUSE_POOL, Warehouse
+from ...sql import MISSING_PERIODS_SQL, raw_table_exists
 from ...windows import PartitionWindow, periods_window
 
 CHECK_NAME = "raw_has_every_period"
@@ -33,8 +32,7 @@ def missing_pairs(
     order (period, then the project's order of categories); None if there is no such table."""
     params = {"start": window.start, "end": window.end, "categories": list(window.categories), "step": step}
     with warehouse.connect() as con:
-        (tables,) = con.execute(RAW_TABLE_EXISTS_SQL.format(table=table)).fetchone()
-        if not tables:
+        if not raw_table_exists(con, table):
             return None
         rows = con.execute(MISSING_PERIODS_SQL.format(table=table, unit=unit), params).fetchall()
     rows.sort(key=lambda row: (row[0], window.categories.index(row[1])))

@@ -4,9 +4,8 @@ import dagster as dg
 
 from ...conditions import daily_freshness, downstream_condition, weekly_freshness
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
-from ...resources import WAREHOUSE_POOL
-from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
-from ...sql import DELETE_WINDOW_SQL, REPORT_TABLE_DDL, SUMMARY_SQL, SUMMARY_TOTALS_SQL, WINDOW_FILTER
+from ...resources import WAREHOUSE_POOL, Warehouse
+from ...sql import REPORT_TABLE_DDL, SUMMARY_SQL, SUMMARY_TOTALS_SQL, WINDOW_FILTER, replace_window_rows
 
 REPORTS_SCHEMA = "reports"
 
@@ -20,10 +19,7 @@ def write_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     report = f"{REPORTS_SCHEMA}.{table}"
     with warehouse.connect() as con:
         con.execute(REPORT_TABLE_DDL.format(schema=REPORTS_SCHEMA, table=table, select=select), params)
-        con.begin()
-        con.execute(DELETE_WINDOW_SQL.format(table=report), params)
-        con.execute(f"insert into {report} {select}", params)
-        con.commit()
+        replace_window_rows(con, report, select, params)
         summary = con.execute(SUMMARY_TOTALS_SQL.format(table=report, window=WINDOW_FILTER), params).fetchall()
     return dg.MaterializeResult(
         metadata={

@@ -8,7 +8,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...project import dbt_project
-from ...resources import {% if cookiecutter.warehouse == "postgres" %}PostgresWarehouse{% else %}DuckDBWarehouse{% endif %} as Warehouse
+from ...resources import {% if cookiecutter.warehouse == "spark" %}WAREHOUSE_POOL, {% endif %}Warehouse
 from ...translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 
 translator = CustomizedDagsterDbtTranslator()
@@ -43,7 +43,10 @@ def run_dbt(
 ) -> Iterator:
     """One `dbt build` of the selected models for the run's window and categories."""
     args = dbt_build_args(context, config)
-{%- if cookiecutter.warehouse == "postgres" %}
+{%- if cookiecutter.warehouse == "spark" %}
+    # The step is in the warehouse pool (dbt_models_tagged): it writes alone.
+    yield from dbt.cli(args, context=context).stream()
+{%- elif cookiecutter.warehouse == "postgres" %}
     models = [key.path[-1] for key in context.selected_asset_keys]
     with warehouse.lock_while_missing(models):
         yield from dbt.cli(args, context=context).stream()
@@ -65,6 +68,9 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
         partitions_def=partitions_def,
         dagster_dbt_translator=translator,
         backfill_policy=single_run,
+{%- if cookiecutter.warehouse == "spark" %}
+        pool=WAREHOUSE_POOL,
+{%- endif %}
     )
     def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig):
         yield from run_dbt(context, dbt, warehouse, config)

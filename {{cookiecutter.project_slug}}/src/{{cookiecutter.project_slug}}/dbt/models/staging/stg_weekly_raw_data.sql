@@ -10,7 +10,7 @@ staged as (
         id,
         category,
         start_time,
-        cast(value as double precision) as value
+        cast(value as {{ double_type() }}) as value
     from source
 )
 
