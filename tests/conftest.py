@@ -46,6 +46,21 @@ ANSWER_SETS: dict[str, dict[str, str]] = {
         "warehouse": "postgres",
         "partitioning": "time",
     },
+    # Its suites need Java (a local Spark Thrift server): tests/test_spark.py runs them.
+    "spark": {
+        "project_name": "Store metrics",
+        "category_values": "north,south",
+        "daily_start_date": "2024-03-04",
+        "warehouse": "spark",
+    },
+    "spark_files_time": {
+        "project_name": "Spark landing",
+        "category_values": "north,south",
+        "daily_start_date": "2024-03-04",
+        "warehouse": "spark",
+        "raw_source": "files",
+        "partitioning": "time",
+    },
     # Landing files in an S3 bucket: tests/test_landing_store.py runs it.
     "postgres_files": {
         "project_name": "Landed files",
@@ -104,9 +119,11 @@ def uv_executable() -> str:
 # PYTHONDONTWRITEBYTECODE (set on some CI machines) is left out too: a project's processes
 # then write their .pyc files themselves and `make install` need not compile every package
 # (the rendered Makefile); the one test that gives it checks that install compiles.
-PROJECT_SETTINGS = {"VIRTUAL_ENV", "DUCKDB_DATABASE", "PYTHONPATH", "DAGSTER_HOME", "PYTHONDONTWRITEBYTECODE"} | {
-    f"{prefix}_{name}" for prefix in ("POSTGRES", "DAGSTER_PG") for name in ("HOST", "PORT", "USER", "PASSWORD", "DB")
-}
+PROJECT_SETTINGS = (
+    {"VIRTUAL_ENV", "DUCKDB_DATABASE", "PYTHONPATH", "DAGSTER_HOME", "PYTHONDONTWRITEBYTECODE"}
+    | {f"{prefix}_{name}" for prefix in ("POSTGRES", "DAGSTER_PG") for name in ("HOST", "PORT", "USER", "PASSWORD", "DB")}
+    | {f"SPARK_{name}" for name in ("HOST", "PORT", "USER", "AUTH", "PASSWORD", "SCHEMA_PREFIX", "STAGING_DIR", "HTTP_PATH")}
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -163,6 +180,7 @@ def run_project_suite(project: Path, target: str = "test", without_uv: Path | No
 # (`make test`: --dist loadfile) in this order (--no-loadscope-reorder; pytest-xdist would
 # otherwise start the modules with the most tests first, and these, with few, ran last).
 LONGEST_FIRST = [
+    "test_spark.py",
     "test_tooling.py",
     "test_postgres.py",
     "test_landing_store.py",

@@ -1,13 +1,14 @@
 """Print a short summary of every table in the project's warehouse ({{ cookiecutter.warehouse }})."""
 
-{% if cookiecutter.warehouse == "spark" -%}
-from {{ cookiecutter.project_slug }}.spark_warehouse import schema_prefix, spark_settings
-{% elif cookiecutter.warehouse == "postgres" -%}
+{% if cookiecutter.warehouse == "postgres" -%}
 from {{ cookiecutter.project_slug }}.project import postgres_settings
-{% else -%}
+{% elif cookiecutter.warehouse == "duckdb" -%}
 from {{ cookiecutter.project_slug }}.project import DUCKDB_PATH
 {% endif -%}
 from {{ cookiecutter.project_slug }}.resources import build_resources
+{%- if cookiecutter.warehouse == "spark" %}
+from {{ cookiecutter.project_slug }}.spark_warehouse import schema_prefix, spark_settings
+{%- endif %}
 from {{ cookiecutter.project_slug }}.sql import WAREHOUSE_TABLES, existing_tables
 
 WEEKLY_SQL = """

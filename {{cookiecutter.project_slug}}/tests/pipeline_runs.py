@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from raw_input import prepare_raw_input
-from warehouses import column_types, copy_warehouse, lose_rows, query, warehouse_env, warehouse_resource
+from warehouses import column_types, copy_warehouse, lose_ids, lose_rows, query, warehouse_env, warehouse_resource
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.defs.raw.checks import CHECK_NAME
@@ -107,6 +107,9 @@ class Pipeline:
     def lose_rows(self, table: str, category: str, start: date, end: date) -> None:
         """Delete the rows of `category` in [start, end) from raw.<table>, as a lost load leaves it."""
         lose_rows(self.location, table, category, start, end)
+
+    def lose_ids(self, table: str, start: date, end: date) -> None:
+        lose_ids(self.location, table, start, end)
 
     def query(self, sql: str) -> list[tuple]:
         return query(self.location, sql)

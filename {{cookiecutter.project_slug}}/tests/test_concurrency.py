@@ -6,6 +6,15 @@ cron, or automation next to a backfill) would start them, share one DAGSTER_HOME
 the project's dagster.yaml and one database, which is new: the runs also race to create
 its tables. Every run must succeed, every row must be there exactly once, and no step
 may have waited for a pool.
+{% elif cookiecutter.warehouse == "spark" -%}
+"""Real processes, one Dagster instance, one Spark server: the "spark" pool lets one step in at a time.
+
+Several `dagster asset materialize` commands, started at the same moment as a user (or
+cron, or automation next to a backfill) would start them, share one DAGSTER_HOME with
+the project's dagster.yaml and one Spark Thrift server. Parquet tables have no
+transactions, so the steps that write take turns, as on DuckDB: every run must succeed,
+every row must be there exactly once, and the instance must show that the pool made a
+step of one run wait.
 {% else -%}
 """Real processes, one Dagster instance, one DuckDB file: the "duckdb" pool lets one step in at a time.
 
@@ -358,6 +367,16 @@ def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeyp
         second = enter_in_thread(warehouse, models, entered)
         second.join(RUN_TIMEOUT)
         assert entered == ["second"], "A build waited although every model exists"
+{% elif cookiecutter.warehouse == "spark" -%}
+def test_parallel_runs_take_turns_in_the_spark_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Runs of different days at once: every step that writes the server's tables (raw data,
+    dbt, summaries) takes the one slot of the `spark` pool, so the runs' steps take turns."""
+    warehouse = new_warehouse(tmp_path, "warehouse")
+    days = [day(offset) for offset in range(PARALLEL_RUNS)]
+    # Each step on the server takes seconds, so runs started together meet at the pool.
+    blocked = parallel_runs(tmp_path, monkeypatch, warehouse, days)
+    assert blocked, "No step ever waited for the pool: the runs did not overlap."
+    assert_daily_tables_hold(warehouse, days)
 {% else -%}
 def test_parallel_runs_queue_for_the_one_duckdb_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     warehouse = new_warehouse(tmp_path, "warehouse")

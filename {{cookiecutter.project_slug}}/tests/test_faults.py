@@ -43,6 +43,8 @@ from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, partition_key
 from {{ cookiecutter.project_slug }}.raw_rows import DEFAULT_ROWS_PER_PARTITION, FAULT_ENV_VAR, RETRY_NUMBER_TAG
 {% if cookiecutter.warehouse == "duckdb" -%}
 from {{ cookiecutter.project_slug }}.resources import DUCKDB_POOL
+{% elif cookiecutter.warehouse == "spark" -%}
+from {{ cookiecutter.project_slug }}.resources import SPARK_POOL
 {% endif -%}
 from {{ cookiecutter.project_slug }}.translator import DAILY_TAG
 
@@ -201,11 +203,20 @@ def test_a_run_killed_during_dbt_is_repaired_by_a_rerun(tmp_path: Path, monkeypa
         for table in ["raw.daily_raw_data", "stg_daily_raw_data"]:
             assert query(pipeline.location, f"select count(*) from {table}") == [(window_rows,)], table
 
-        # No pool holds a slot for the dead run (a dbt step takes none): a rerun starts at once.
         (run,) = instance.get_runs()
         assert run.status == dg.DagsterRunStatus.STARTED
 {%- if cookiecutter.warehouse == "duckdb" %}
+        # No pool holds a slot for the dead run (a dbt step takes none): a rerun starts at once.
         assert instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).claimed_slots == []
+{%- elif cookiecutter.warehouse == "spark" %}
+        # The dbt step is in the pool on Spark: the dead run keeps its slot, and a rerun would
+        # wait for it forever, until it is freed as the run's page in the UI does ("Free
+        # concurrency slots"; docs/operations.md).
+        claimed = instance.event_log_storage.get_concurrency_info(SPARK_POOL).claimed_slots
+        assert [slot.run_id for slot in claimed] == [run.run_id]
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+{%- else %}
+        # No pool holds a slot for the dead run: a rerun starts at once.
 {%- endif %}
 
         rerun = Process(command, env, tmp_path / "rerun.log")

@@ -146,11 +146,7 @@ def test_a_runs_dbt_tests_read_its_window_only(pipeline: Pipeline, tmp_path):
     """macros/test_window.sql: with a run's vars, dbt tests check the run's window, so their
     cost follows the window; dbt run by hand, without vars, still tests every row."""
     assert pipeline.run(DAILY_ASSETS, DAYS[0], DAYS[1], RUN_CATEGORIES).success
-    with pipeline.resources["warehouse"].connect() as con:  # the second day loses its ids
-        con.execute(
-            f"update mart_daily_data set id = null "
-            f"where start_time >= timestamp '{DAYS[1]}' and start_time < timestamp '{DAYS[2]}'"
-        )
+    pipeline.lose_ids("mart_daily_data", DAYS[1], DAYS[2])  # the second day loses its ids
     dbt = pipeline.resources["dbt"]
     first_day = datetime.combine(DAYS[0], datetime.min.time())
     window = PartitionWindow(first_day, first_day + timedelta(days=1), (FIRST,)).as_dbt_vars()
