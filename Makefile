@@ -74,5 +74,9 @@ demo: .venv $(COOKIECUTTER_CONFIG) ## Render the default project (or DEMO_ANSWER
 bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BENCH_ARGS=...; --scale: categories x years; --landing: files; --landing-sensor: the sensor at scale)
 	$(UV) run --with psutil python bench/bench.py $(BENCH_ARGS)
 
+.PHONY: bench-warehouses
+bench-warehouses: .venv $(COOKIECUTTER_CONFIG) ## A year's backfill and a new day on DuckDB, PostgreSQL, Spark; Spark x1/x10 rows (~1.5 h; BENCH_ARGS=...)
+	$(UV) run --with psutil python bench/warehouses.py $(BENCH_ARGS)
+
 clean: ## Remove the demo, caches and the virtual environment
 	rm -rf $(DEMO_DIR) .cache .venv .pytest_cache
