@@ -109,7 +109,7 @@ def accepted_answer_sets(draw) -> dict:
     answers["partitioning"] = draw(st.sampled_from(["time_x_category", "time"]))
     answers["daily_start_date"] = draw(DAYS).isoformat()
     answers["weekly_start_date"] = cookiecutter_default("weekly_start_date", answers)
-    answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres"]))
+    answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres", "spark"]))
     answers["raw_source"] = draw(st.sampled_from(["synthetic", "files"]))
     answers["duckdb_path"] = draw(st.sampled_from(["data/w.duckdb", "/var/tmp/x/w.duckdb"]))
     return answers

@@ -191,7 +191,7 @@ def test_each_raw_source_is_one_module_behind_one_interface(rendered):
 
 def dependencies(project: Path) -> set[str]:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    return {re.split(r"[<>=~ ]", requirement)[0] for requirement in pyproject["project"]["dependencies"]}
+    return {re.split(r"[\[<>=~ ]", requirement)[0] for requirement in pyproject["project"]["dependencies"]}
 
 
 def test_each_warehouse_brings_only_its_engine(rendered):
@@ -200,8 +200,12 @@ def test_each_warehouse_brings_only_its_engine(rendered):
     assert not {"dbt-postgres", "psycopg2-binary"} & dependencies(duck)
     assert {"dbt-postgres", "psycopg2-binary"} <= dependencies(postgres)
     assert not {"dbt-duckdb", "duckdb"} & dependencies(postgres)
-    # Both can use a shared instance on PostgreSQL (deploy/dagster.yaml).
-    assert "dagster-postgres" in dependencies(duck) & dependencies(postgres)
+    # Spark: dbt-spark with its Thrift client; DuckDB (in memory) makes and checks the rows it stages.
+    spark = rendered("spark")
+    assert {"dbt-spark", "duckdb"} <= dependencies(spark)
+    assert not {"dbt-duckdb", "dbt-postgres", "psycopg2-binary"} & dependencies(spark)
+    # All can use a shared instance on PostgreSQL (deploy/dagster.yaml).
+    assert "dagster-postgres" in dependencies(duck) & dependencies(postgres) & dependencies(spark)
 
     assert "type: duckdb" in (duck / "src/dagster_dbt_pipeline/dbt/profiles.yml").read_text()
     assert "type: postgres" in (postgres / "src/shared_warehouse/dbt/profiles.yml").read_text()
@@ -211,6 +215,9 @@ def test_each_warehouse_brings_only_its_engine(rendered):
     assert module_constant(duck / "src/dagster_dbt_pipeline/resources.py", "DUCKDB_POOL") == "duckdb"
     assert "\nWAREHOUSE_POOL = DUCKDB_POOL\n" in (duck / "src/dagster_dbt_pipeline/resources.py").read_text()
     assert module_constant(postgres / "src/shared_warehouse/resources.py", "WAREHOUSE_POOL") is None
+    assert "type: spark" in (spark / "src/store_metrics/dbt/profiles.yml").read_text()
+    assert "default_limit: 1" in (spark / "dagster.yaml").read_text()
+    assert module_constant(spark / "src/store_metrics/resources.py", "SPARK_POOL") == "spark"
     # No DuckDB in the code, tests and scripts of a PostgreSQL project (but in the macros
     # that dispatch on the engine, the same file for both).
     for folder in ("src", "tests", "scripts"):
@@ -220,12 +227,12 @@ def test_each_warehouse_brings_only_its_engine(rendered):
                 assert "duckdb" not in path.read_text().lower(), path
 
 
-def test_dbt_models_are_the_same_for_both_warehouses(rendered):
+def test_dbt_models_are_the_same_for_every_warehouse(rendered):
     """SQL that differs between engines is in dispatched macros, not in copies of models."""
     duck = rendered("defaults") / "src/dagster_dbt_pipeline/dbt/models"
-    postgres = rendered("postgres") / "src/shared_warehouse/dbt/models"
-    for model in duck.rglob("*.sql"):
-        assert model.read_text() == (postgres / model.relative_to(duck)).read_text(), model.name
+    for other in (rendered("postgres") / "src/shared_warehouse", rendered("spark") / "src/store_metrics"):
+        for model in duck.rglob("*.sql"):
+            assert model.read_text() == (other / "dbt/models" / model.relative_to(duck)).read_text(), model.name
     macros = (duck.parent / "macros" / "cross_engine.sql").read_text()
     for name in ("round_cents", "date_key", "lock_for_write"):
         assert f"adapter.dispatch('{name}')" in macros and f"postgres__{name}" in macros, name

@@ -18,6 +18,7 @@ UPDATE = "copier update --trust --defaults"
 UPDATE_WITH_ANSWERS = "copier update --trust --defaults --data category_values=A,B,C --data daily_start_date=2023-12-25"
 UPDATE_WITH_REJECTS = "copier update --trust --defaults --conflict rej"
 SWITCH_TO_POSTGRES = "copier update --trust --defaults --data warehouse=postgres"
+SWITCH_TO_SPARK = "copier update --trust --defaults --data warehouse=spark"
 SWITCH_TO_TIME = "copier update --trust --defaults --data partitioning=time"
 SWITCH_TO_FILES = "copier update --trust --defaults --data raw_source=files"
 ADOPT = 'git add .copier-answers.yml && git commit -m "Adopt copier updates"'
@@ -121,6 +122,7 @@ def test_update_brings_changes_and_new_answers_and_keeps_edits(template, tmp_pat
 # A choice switched by an update: (its command, the answer, a file of the project, what it then holds).
 SWITCHES = [
     (SWITCH_TO_POSTGRES, "warehouse=postgres", "src/dagster_dbt_pipeline/dbt/profiles.yml", "type: postgres"),
+    (SWITCH_TO_SPARK, "warehouse=spark", "src/dagster_dbt_pipeline/dbt/profiles.yml", "type: spark"),
     (SWITCH_TO_TIME, "partitioning=time", "src/dagster_dbt_pipeline/partitions.py", "CATEGORIES_TAG = "),
     (SWITCH_TO_FILES, "raw_source=files", "src/dagster_dbt_pipeline/defs/raw/raw_data.py", "load_window"),
 ]

@@ -65,4 +65,20 @@
 {% macro postgres__lock_for_write(relation) -%}
     select pg_advisory_xact_lock(hashtext('{{ relation }}'));
 {%- endmacro %}
+
+{#- The first terms of partition_window's filter (partition_window.sql). On Spark every
+    table of the project is partitioned by start_date, the day of start_time
+    (spark_incremental.sql): filtering on it too reads the window's partitions only. Other
+    engines need nothing here. -#}
+{% macro partition_pruning(start_time, end_time) -%}
+    {{ return(adapter.dispatch('partition_pruning')(start_time, end_time)) }}
+{%- endmacro %}
+
+{% macro default__partition_pruning(start_time, end_time) -%}
+{%- endmacro %}
+
+{% macro spark__partition_pruning(start_time, end_time) -%}
+    start_date >= cast(timestamp '{{ start_time }}' as date)
+    and start_date < cast(timestamp '{{ end_time }}' as date) and
+{% endmacro %}
 {% endraw %}

@@ -23,19 +23,4 @@
         )
     {%- endif -%}
 {%- endmacro %}
-
-{#- On Spark every table of the project is partitioned by start_date (the day of
-    start_time; spark_incremental.sql): filtering on it too reads the window's partitions
-    only. Other engines need nothing here. -#}
-{% macro partition_pruning(start_time, end_time) -%}
-    {{ return(adapter.dispatch('partition_pruning')(start_time, end_time)) }}
-{%- endmacro %}
-
-{% macro default__partition_pruning(start_time, end_time) -%}
-{%- endmacro %}
-
-{% macro spark__partition_pruning(start_time, end_time) -%}
-    start_date >= cast(timestamp '{{ start_time }}' as date)
-    and start_date < cast(timestamp '{{ end_time }}' as date) and
-{% endmacro %}
 {% endraw %}
