@@ -75,7 +75,7 @@ bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BE
 	$(UV) run --with psutil python bench/bench.py $(BENCH_ARGS)
 
 .PHONY: bench-warehouses
-bench-warehouses: .venv $(COOKIECUTTER_CONFIG) ## A year's backfill and a new day on DuckDB, PostgreSQL, Spark; Spark x1/x10 rows (~1.5 h; BENCH_ARGS=...)
+bench-warehouses: .venv $(COOKIECUTTER_CONFIG) ## A year's backfill and a new day on DuckDB, PostgreSQL, Spark; Spark x1/x10 rows (~25 min; BENCH_ARGS=...)
 	$(UV) run --with psutil python bench/warehouses.py $(BENCH_ARGS)
 
 clean: ## Remove the demo, caches and the virtual environment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -28,26 +29,17 @@ YEAR_DAYS = 365  # 2024-01-01..2024-12-30, as bench.py's full backfill
 ROWS = 10_000  # raw rows per (day, category), as bench.py
 GROWTH_DAYS = 28  # four whole weeks: both runs of scripts/backfill.py, a short window
 GROWTH_FACTORS = [1, 10]  # x ROWS: how a run grows with its rows
-JVM_SAMPLE_SECONDS = 0.2  # the server's RSS moves slowly; a finer step only costs CPU
+SERVER_SAMPLE_SECONDS = 0.2  # a server's RSS moves slowly; a finer step only costs CPU
 # summary.py's table lines: "<schema>.<table>  <rows>  <categories>  <first> -> <last>".
 SUMMARY_LINE = re.compile(r"^(\w+\.\w+)\s+(\d+)\s+\d+\s")
 COUNTED = ["raw.daily_raw_data", "main.mart_weekly_data"]  # the table's rows column
 YEAR_KEY = "year"
-PACKAGES = [
-    "dagster",
-    "dagster-dbt",
-    "dbt-core",
-    "dbt-duckdb",
-    "dbt-postgres",
-    "dbt-spark",
-    "duckdb",
-    "pyspark",
-    "pyhive",
-]
+PACKAGES = "dagster dagster-dbt dbt-core dbt-duckdb dbt-postgres dbt-spark duckdb pyspark pyhive".split()
 
 
-class JvmSampler(threading.Thread):
-    """Peak RSS and CPU time of the Spark server's JVM (not in a measured command's process tree)."""
+class ServerSampler(threading.Thread):
+    """Peak RSS and CPU time of a server and its children (Spark's JVM, PostgreSQL's backends),
+    which are not in a measured command's process tree."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -55,28 +47,46 @@ class JvmSampler(threading.Thread):
         self.peak = 0
         self._halt = threading.Event()
 
+    def tree(self) -> list[psutil.Process]:
+        return [self.process, *self.process.children(recursive=True)]
+
     def cpu(self) -> float:
-        times = self.process.cpu_times()
-        return times.user + times.system
+        """User + system seconds of the server, its live children and the children it reaped."""
+        reaped = self.process.cpu_times()
+        total = reaped.children_user + reaped.children_system
+        for proc in self.tree():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += sum(proc.cpu_times()[:2])
+        return total
+
+    def rss(self) -> int:
+        total = 0
+        for proc in self.tree():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += proc.memory_info().rss
+        return total
 
     def run(self) -> None:
-        while not self._halt.is_set():
-            try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
-            except psutil.NoSuchProcess:
-                return
-            self._halt.wait(JVM_SAMPLE_SECONDS)
+        while not self._halt.is_set() and self.process.is_running():
+            self.peak = max(self.peak, self.rss())
+            self._halt.wait(SERVER_SAMPLE_SECONDS)
 
     @contextmanager
     def around(self, result: dict):
-        """Fill result["jvm"] with the JVM's peak RSS and CPU seconds while the block ran."""
+        """Fill result["server"] with the server's peak RSS and CPU seconds while the block ran."""
         self.peak, cpu = 0, self.cpu()
         yield
         try:
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            result["jvm"] = {"peak_rss_mib": self.peak / MIB, "cpu": self.cpu() - cpu}
+            self.peak = max(self.peak, self.rss())
+            result["server"] = {"peak_rss_mib": self.peak / MIB, "cpu": self.cpu() - cpu}
         except psutil.NoSuchProcess:
-            result["jvm"] = {"peak_rss_mib": self.peak / MIB, "cpu": None, "died": True}
+            result["server"] = {"peak_rss_mib": self.peak / MIB, "cpu": None, "died": True}
+
+
+def listening_pid(port: int) -> int:
+    """The pid of the process listening on 127.0.0.1:port (the PostgreSQL postmaster)."""
+    conns = psutil.net_connections(kind="tcp")
+    return next(c.pid for c in conns if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid)
 
 
 class Warehouse:
@@ -92,7 +102,7 @@ class Warehouse:
         sync = [uv, "sync", "--quiet", "--compile-bytecode"]
         measure(f"uv_sync_{name}", sync, root, env, self.work / "logs")
         self.project = Project(root, self.work, ROWS, uv, {})
-        self.jvm: JvmSampler | None = None
+        self.sampler: ServerSampler | None = None
         self.results: dict = {"generation": asdict(generated), "versions": package_versions(self.project.python)}
 
     @contextmanager
@@ -100,6 +110,8 @@ class Warehouse:
         if self.name == "postgres":
             with throwaway_server() as pg:
                 self.project.extra_env.update(pg.env("POSTGRES"))
+                self.sampler = ServerSampler(listening_pid(pg.port))
+                self.sampler.start()
                 yield
         elif self.name == "spark":
             port = str(free_port())
@@ -110,8 +122,8 @@ class Warehouse:
             measure("spark_start", [*server, "start", *heap], self.project.root, env, self.project.logs)
             pid = int((self.project.root / ".spark" / "server.pid").read_text().split()[0])
             self.results["heap"] = self.args.heap or default_heap(self.project.root)
-            self.jvm = JvmSampler(pid)
-            self.jvm.start()
+            self.sampler = ServerSampler(pid)
+            self.sampler.start()
             try:
                 yield
             finally:
@@ -120,14 +132,14 @@ class Warehouse:
             yield
 
     def timed(self, key: str, run) -> Measure:
-        """Run `run()` (a measured command), with the JVM's share when on Spark; keep it under `key`."""
+        """Run `run()` (a measured command), with the server's share if any; keep it under `key`."""
         extra: dict = {}
-        with self.jvm.around(extra) if self.jvm else nullcontext():
+        with self.sampler.around(extra) if self.sampler else nullcontext():
             result = run()
         result.extra.update(extra)
-        if "jvm" in extra:
-            print(f"  {'  + Spark server JVM':<34} {'':>15} {extra['jvm']['cpu'] or 0:8.2f} s cpu "
-                  f"{extra['jvm']['peak_rss_mib']:8.0f} MiB peak")  # fmt: skip
+        if "server" in extra:
+            print(f"  {'  + ' + self.name + ' server':<34} {'':>15} {extra['server']['cpu'] or 0:8.2f} s cpu "
+                  f"{extra['server']['peak_rss_mib']:8.0f} MiB peak")  # fmt: skip
         self.results.setdefault(key, []).append(asdict(result))
         return result
 
@@ -194,11 +206,11 @@ def save(args: argparse.Namespace, out: dict) -> None:
 
 
 def cell(m: dict) -> tuple[str, str, str]:
-    jvm = m["extra"].get("jvm")
-    cpu = m["cpu"] + ((jvm or {}).get("cpu") or 0)
+    server = m["extra"].get("server")
+    cpu = m["cpu"] + ((server or {}).get("cpu") or 0)
     memory = f"{m['peak_rss_mib']:,.0f} MiB"
-    if jvm:
-        memory += f" + JVM {jvm['peak_rss_mib']:,.0f} MiB"
+    if server:
+        memory += f" + server {server['peak_rss_mib']:,.0f} MiB"
     status = "" if m["returncode"] == 0 else f" FAILED ({m['returncode']})"
     return f"{m['wall']:.1f} s{status}", f"{cpu:.1f} s", memory
 
