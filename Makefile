@@ -13,7 +13,7 @@ DEMO_DIR := demo
 .PHONY: help test test-quick lint docs demo clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(CURDIR)/.cache/tools/bin/uv:
 	python3 -m venv $(CURDIR)/.cache/tools

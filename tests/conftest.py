@@ -119,10 +119,12 @@ def uv_executable() -> str:
 # PYTHONDONTWRITEBYTECODE (set on some CI machines) is left out too: a project's processes
 # then write their .pyc files themselves and `make install` need not compile every package
 # (the rendered Makefile); the one test that gives it checks that install compiles.
+DATABASE_SETTINGS = ("HOST", "PORT", "USER", "PASSWORD", "DB")
+SPARK_SETTINGS = ("HOST", "PORT", "USER", "AUTH", "PASSWORD", "SCHEMA_PREFIX", "STAGING_DIR", "HTTP_PATH")
 PROJECT_SETTINGS = (
     {"VIRTUAL_ENV", "DUCKDB_DATABASE", "PYTHONPATH", "DAGSTER_HOME", "PYTHONDONTWRITEBYTECODE"}
-    | {f"{prefix}_{name}" for prefix in ("POSTGRES", "DAGSTER_PG") for name in ("HOST", "PORT", "USER", "PASSWORD", "DB")}
-    | {f"SPARK_{name}" for name in ("HOST", "PORT", "USER", "AUTH", "PASSWORD", "SCHEMA_PREFIX", "STAGING_DIR", "HTTP_PATH")}
+    | {f"{prefix}_{name}" for prefix in ("POSTGRES", "DAGSTER_PG") for name in DATABASE_SETTINGS}
+    | {f"SPARK_{name}" for name in SPARK_SETTINGS}
 )
 
 
@@ -181,6 +183,7 @@ def run_project_suite(project: Path, target: str = "test", without_uv: Path | No
 # otherwise start the modules with the most tests first, and these, with few, ran last).
 LONGEST_FIRST = [
     "test_spark.py",
+    "test_spark_pairs.py",
     "test_tooling.py",
     "test_postgres.py",
     "test_landing_store.py",

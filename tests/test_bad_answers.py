@@ -95,7 +95,9 @@ def test_copier_rejects_with_the_same_message(case, tmp_path):
 # run, with the engine's own message (and its own traceback): nothing is written.
 UNKNOWN_WAREHOUSE = {"warehouse": "mysql"}
 ENGINE_MESSAGES = {
-    "cookiecutter": "mysql provided for choice variable warehouse, but the choices are ['duckdb', 'postgres', 'spark'].",
+    "cookiecutter": (
+        "mysql provided for choice variable warehouse, but the choices are ['duckdb', 'postgres', 'spark']."
+    ),
     "copier": "Invalid choice for 'warehouse': 'mysql' is not in ['duckdb', 'postgres', 'spark']",
 }
 
@@ -141,7 +143,8 @@ def test_the_template_checks_the_warehouse_too():
     assert hook.check_choice("raw_source", "kafka") == ["raw_source: 'kafka' is not one of synthetic, files."]
     assert hook.check_choice("raw_source", "files") == []
     questions = (TEMPLATE / "copier.yml").read_text()
-    assert "warehouse: '{{ warehouse }}' is not one of duckdb, postgres, spark." in questions.split("\nwarehouse:", 1)[1]
+    warehouse_rule = "warehouse: '{{ warehouse }}' is not one of duckdb, postgres, spark."
+    assert warehouse_rule in questions.split("\nwarehouse:", 1)[1]
     assert (
         "partitioning: '{{ partitioning }}' is not one of time_x_category, time."
         in questions.split("\npartitioning:", 1)[1]

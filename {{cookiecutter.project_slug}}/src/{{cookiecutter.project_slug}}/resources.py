@@ -102,6 +102,9 @@ class PostgresWarehouse(dg.ConfigurableResource):
             yield
 
 
+Warehouse = PostgresWarehouse
+
+
 {% else -%}
 import importlib.metadata
 import os
