@@ -23,7 +23,13 @@ import duckdb
 import jinja2
 
 ROOT = Path(__file__).resolve().parents[1]
-SQL_MODULE = ROOT / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.project_slug}}" / "sql.py"
+SQL_MODULE = (
+    ROOT
+    / "{{cookiecutter.project_slug}}"
+    / "src"
+    / "{{cookiecutter.project_slug}}"
+    / '{% if cookiecutter.warehouse != "spark" %}sql.py{% endif %}'
+)
 
 spec = importlib.util.spec_from_file_location("bench_floor", ROOT / "bench" / "floor.py")
 floor = importlib.util.module_from_spec(spec)

@@ -86,6 +86,7 @@ def test_documented_commands_are_these():
         UPDATE,
         UPDATE_WITH_ANSWERS,
         SWITCH_TO_POSTGRES,
+        SWITCH_TO_SPARK,
         SWITCH_TO_TIME,
         SWITCH_TO_FILES,
         ADOPT,
