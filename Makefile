@@ -40,8 +40,11 @@ PYTEST_WORKERS ?= 3
 QUICK_WORKERS ?= 2
 XDIST_ORDER := --dist loadfile --no-loadscope-reorder
 
-test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects)
-	$(UV) run pytest -n $(PYTEST_WORKERS) $(XDIST_ORDER) --durations=25
+# TESTS="tests/test_a.py tests/test_b.py" runs those modules only (a CI job's group).
+TESTS ?=
+
+test: .venv $(COOKIECUTTER_CONFIG) ## Run the whole test suite (template and rendered projects; TESTS=... some modules)
+	$(UV) run pytest -n $(PYTEST_WORKERS) $(XDIST_ORDER) --durations=25 $(TESTS)
 
 # The edit-run loop: rendering, prompts, parity and bad answers, and the default project's
 # own fast tests (marked `quick`); not the tests that install projects and drive their
@@ -53,9 +56,10 @@ test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answ
 
 PYTHON_DIRS := hooks tests bench docs
 
-lint: .venv ## Check the template's own Python (ruff check, ruff format --check)
+lint: .venv ## Check the template's own Python (ruff) and its GitHub workflows (their JSON schema)
 	$(UV) run ruff check $(PYTHON_DIRS)
 	$(UV) run ruff format --check $(PYTHON_DIRS)
+	$(UV) run check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 docs: .venv ## Write docs/prompts.md from cookiecutter.json, copier.yml and the answer rules
 	$(UV) run python docs/generate_prompts.py
@@ -77,6 +81,22 @@ bench: .venv $(COOKIECUTTER_CONFIG) ## Benchmark a rendered project (~30 min; BE
 .PHONY: bench-warehouses
 bench-warehouses: .venv $(COOKIECUTTER_CONFIG) ## A year's backfill and a new day on DuckDB, PostgreSQL, Spark; Spark x1/x10 rows (~25 min; BENCH_ARGS=...)
 	$(UV) run --with psutil python bench/warehouses.py $(BENCH_ARGS)
+
+# The early warning of .github/workflows/newest-releases.yml: the default project's fast
+# tests with the newest releases of what it pins (and of what these need), not the pins.
+# It needs the whole internet: dbt-core 1.12's parser package downloads a binary from GitHub
+# while installing (NEWEST_PACKAGES="..." without dbt-core tries the rest where it cannot).
+NEWEST_DIR := .cache/newest
+NEWEST_PACKAGES := dagster dagster-webserver dagster-dg-cli dagster-dbt dagster-postgres dbt-core dbt-duckdb
+
+.PHONY: test-newest
+test-newest: .venv $(COOKIECUTTER_CONFIG) ## The default project's fast tests on the newest Dagster, dagster-dbt and dbt
+	rm -rf $(NEWEST_DIR)
+	$(UV) run cookiecutter --no-input --output-dir $(NEWEST_DIR) .
+	cd $$(ls -d $(NEWEST_DIR)/*/) && $(UV) sync --quiet \
+		&& $(UV) pip install $(addprefix --upgrade-package ,$(NEWEST_PACKAGES)) $(NEWEST_PACKAGES) \
+		&& $(UV) pip list | grep -E '^(dagster|dbt)' \
+		&& UV_NO_SYNC=1 $(MAKE) test UV=$(UV)
 
 clean: ## Remove the demo, caches and the virtual environment
 	rm -rf $(DEMO_DIR) .cache .venv .pytest_cache

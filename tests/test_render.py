@@ -35,6 +35,8 @@ EXPECTED_FILES = [
     "deploy/dagster.yaml",
     "deploy/workspace.yaml",
     "deploy/helm-values.yaml",
+    "build.yaml",
+    "container_context.yaml",
     "tests/conftest.py",
     "tests/pipeline_runs.py",
     "tests/warehouses.py",

@@ -56,7 +56,8 @@ def summary_lines(output: str) -> list[str]:
     """`make summary`'s table lines, from its header on (the line before it names the
     warehouse), floats rounded to cents: sums of doubles differ in the last digits with the
     order an engine adds them in."""
-    lines = [line for line in output.splitlines() if line.strip()]
+    # Under another make (make test), make prints the folders it enters and leaves.
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("make[")]
     table = lines[next(index for index, line in enumerate(lines) if line.startswith("table ")) :]
     return [FLOAT.sub(lambda match: f"{float(match.group()):.2f}", line) for line in table]
 
