@@ -184,8 +184,9 @@ def run_project_suite(project: Path, target: str = "test", without_uv: Path | No
 LONGEST_FIRST = [
     "test_spark.py",
     "test_spark_pairs.py",
-    "test_tooling.py",
+    "test_project_slow.py",
     "test_postgres.py",
+    "test_tooling.py",
     "test_landing_store.py",
     "test_render.py",
     # Two image builds and shared instances: 263 s in the suite with the images' layers cached
@@ -269,6 +270,6 @@ def postgres_server() -> Iterator[PostgresServer]:
         pytest.fail(str(error))
 
 
-# The default project, rendered and installed once, for test_tooling.py and test_dg.py
+# The default project, rendered and installed once per worker, for the modules that use it
 # (imported last: installed.py uses the helpers above).
 from installed import installed_project  # noqa: E402, F401

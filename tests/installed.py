@@ -1,4 +1,4 @@
-"""A rendered default project with its .venv, shared by the tooling and dg tests (one install)."""
+"""A rendered default project with its .venv, shared by the tooling, slow-job and dg tests (one install a worker)."""
 
 import os
 import subprocess
@@ -6,7 +6,28 @@ from pathlib import Path
 
 import duckdb  # with dbt-duckdb, in the dev dependencies
 import pytest
+import yaml
 from conftest import clean_env, uv_executable
+
+# The rendered project's GitHub workflow, and its job that runs the slow tests.
+WORKFLOW = Path(".github/workflows/ci.yml")
+SLOW_JOB = "slow"
+
+
+def workflow_steps(workflow: dict):
+    """(job, step, command, working folder, env) of every `run:` step, in order."""
+    base_env = workflow.get("env", {})
+    for job_name, job in workflow["jobs"].items():
+        job_env = {**base_env, **job.get("env", {})}
+        job_folder = job.get("defaults", {}).get("run", {}).get("working-directory", ".")
+        for index, step in enumerate(job["steps"]):
+            if "uses" in step:
+                continue
+            assert step.get("shell", "bash") == "bash", (job_name, step)
+            name = step.get("name", f"step {index + 1}")
+            folder = step.get("working-directory", job_folder)
+            env = {key: str(value) for key, value in {**job_env, **step.get("env", {})}.items()}
+            yield job_name, name, step["run"], folder, env
 
 
 def warehouse_tables(path: Path) -> dict[str, list[tuple]]:
@@ -63,6 +84,9 @@ class Project:
                 )
             self.done[key] = result
         return self.done[key]
+
+    def workflow(self) -> dict:
+        return yaml.safe_load((self.root / WORKFLOW).read_text())
 
 
 @pytest.fixture(scope="session")

@@ -78,8 +78,10 @@ BIN = Path(sys.executable).parent
 DAGSTER = str(BIN / "dagster")
 DAILY_SELECTION = "daily_raw_data,stg_daily_raw_data,mart_daily_data,post_processing_daily"
 DAILY_TABLES = ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
-# Generous bounds: a run takes seconds, but a loaded CI machine can be many times slower.
-RUN_TIMEOUT = 300  # seconds
+# Generous bounds: a run takes seconds, but a loaded CI machine can be many times slower
+# (the template's suite, three workers on two cores beside a Spark server, saw a two-model
+# dbt step take 16 s instead of 3 s, and two parallel runs pass 300 s).
+RUN_TIMEOUT = 600  # seconds
 BLOCKED_BY_POOL = "blocked by limit for pool"
 HOLD_TIMEOUT = 120  # seconds: both runs' processes have started and reached their first step
 POLL_SECONDS = 0.5
@@ -236,7 +238,7 @@ def parallel_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse, da
                 hold_end = time.monotonic() + HOLD_TIMEOUT
                 while held is not None and not pool_waits(instance) and time.monotonic() < hold_end:
                     time.sleep(POLL_SECONDS)
-            codes = [process.wait(deadline) for process in processes]
+            codes = wait_for_all(processes, deadline)
         finally:
             for process in processes:
                 process.kill()
@@ -247,6 +249,19 @@ def parallel_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse, da
         assert len(runs) == len(days)
         assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
         return pool_waits(instance)
+
+
+def wait_for_all(processes: list[Process], deadline: float) -> list[int]:
+    """The exit codes; past `deadline`, kills them all and fails showing every run's output
+    (a run stuck behind the pool is explained by what the other run was doing)."""
+    started = deadline - RUN_TIMEOUT
+    try:
+        return [process.popen.wait(timeout=max(deadline - time.monotonic(), 0.1)) for process in processes]
+    except subprocess.TimeoutExpired:
+        for process in processes:
+            process.kill()
+        outputs = "\n".join(f"--- {' '.join(process.command)}\n{process.tail(3000)}" for process in processes)
+        pytest.fail(f"Runs still going after {time.monotonic() - started:.0f} s:\n{outputs}")
 
 
 def pool_waits(instance: dg.DagsterInstance) -> list[str]:
