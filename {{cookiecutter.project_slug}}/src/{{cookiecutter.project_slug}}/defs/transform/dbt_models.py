@@ -17,6 +17,10 @@ translator = CustomizedDagsterDbtTranslator()
 # launched from the UI or the API (Dagster passes no run config to backfills).
 FULL_REFRESH_TAG = "{{ cookiecutter.project_slug }}/full_refresh"
 TRUE_VALUES = {"true", "1", "yes"}
+# dbt's unit tests check the models' SQL on rows of their own, not the data of a window:
+# `make unit-test` and CI run them, a run's `dbt build` leaves them out (seconds a run).
+# dagster-dbt does not show them as asset checks either (dagster-io/dagster#34080).
+WITHOUT_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 
 
 class DbtRunConfig(dg.Config):
@@ -34,8 +38,8 @@ def dbt_build_args(context: dg.AssetExecutionContext, config: DbtRunConfig) -> l
             "Full refresh: the selected models are rebuilt from all their input rows, every partition "
             "(not only this run's); Dagster records materializations for this run's partitions."
         )
-        return ["build", "--full-refresh"]
-    return ["build", "--vars", json.dumps(partition_window(context).as_dbt_vars())]
+        return ["build", "--full-refresh", *WITHOUT_UNIT_TESTS]
+    return ["build", "--vars", json.dumps(partition_window(context).as_dbt_vars()), *WITHOUT_UNIT_TESTS]
 
 
 def run_dbt(

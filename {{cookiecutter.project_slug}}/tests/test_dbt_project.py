@@ -1,0 +1,55 @@
+"""The dbt project's own tests of its SQL: every mart has dbt unit tests (models/marts/
+_marts_unit_tests.yml), they pass on an empty warehouse, as `make unit-test` runs them, and
+Dagster's runs leave them out (they test the code, not a window's data)."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pipeline_runs import Pipeline
+from warehouses import new_warehouse, warehouse_env
+
+from {{ cookiecutter.project_slug }}.partitions import DAILY_START_DATE
+from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, dbt_project
+from {{ cookiecutter.project_slug }}.resources import ProjectDbtCliResource
+from {{ cookiecutter.project_slug }}.translator import MARTS_FOLDER
+
+UNIT_TESTS = ["test", "--select", "test_type:unit"]
+# The dbt model of each daily asset the run below materializes (the raw data feeds them).
+DAILY_CHAIN = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
+
+
+def manifest() -> dict:
+    return json.loads(Path(dbt_project.manifest_path).read_text())
+
+
+def test_every_mart_has_unit_tests():
+    nodes = manifest()["nodes"].values()
+    marts = {node["name"] for node in nodes if node["resource_type"] == "model" and MARTS_FOLDER in node["fqn"][1:-1]}
+    tested = {test["model"] for test in manifest()["unit_tests"].values()}
+    assert marts, "No model in models/marts"
+    assert marts <= tested, f"Marts without a unit test: {sorted(marts - tested)}"
+
+
+def test_the_unit_tests_pass_on_an_empty_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name, value in warehouse_env(new_warehouse(tmp_path, "unit_tests")).items():
+        monkeypatch.setenv(name, value)
+    dbt = ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    invocation = dbt.cli(UNIT_TESTS, target_path=tmp_path / "target", raise_on_error=False).wait()
+    results = invocation.get_artifact("run_results.json")["results"]
+    failed = [result["unique_id"] for result in results if result["status"] != "pass"]
+    assert invocation.is_successful() and not failed, f"Unit tests that did not pass: {failed}"
+    assert len(results) == len(manifest()["unit_tests"])
+
+
+def test_a_dagster_run_leaves_the_unit_tests_out(pipeline: Pipeline):
+    result = pipeline.run(DAILY_CHAIN, date.fromisoformat(DAILY_START_DATE))
+    assert result.success
+    commands = [
+        entry.user_message
+        for entry in pipeline.instance.all_logs(result.run_id)
+        if entry.user_message.startswith("Finished dbt command")
+    ]
+    assert commands, "The run started no dbt command"
+    assert all("--exclude-resource-type unit_test" in command for command in commands), commands
