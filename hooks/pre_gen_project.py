@@ -44,6 +44,10 @@ RULES = {
         "A file path, relative to the project root or absolute, not ending in `/`; no quotes, "
         "braces, `%`, backslashes, line breaks or surrounding spaces. Used with `duckdb` only."
     ),
+    "owner": (
+        "`team:` and a name of letters, digits, `_`, `-` and `.`, or an email address: the owner "
+        "of every asset in Dagster's catalog (dbt models take it from `dbt_project.yml`)."
+    ),
 }
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -51,6 +55,9 @@ CATEGORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _.-]*[A-Za-z0-9_.-])?")
 # Package names that the generated code imports: a project named like one would shadow it.
 IMPORTED_PACKAGES = {"dagster", "dagster_dbt", "dbt", "duckdb", "pytest", "tests"}
 UNSAFE_PATH_CHARACTERS = set("\"'{}%\\\n\r\t")
+# An owner as Dagster takes one (an email address, or `team:` and a name), in characters
+# that are safe in YAML and Python strings.
+OWNER = re.compile(r"team:[A-Za-z0-9][A-Za-z0-9_.-]*|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+[.][A-Za-z]{2,7}")
 # The answers that pick whole files, and their choices (the first is the default).
 CHOICES = {
     "partitioning": ["time_x_category", "time"],
@@ -138,6 +145,12 @@ def check_duckdb_path(value: str) -> list[str]:
     return []
 
 
+def check_owner(value: str) -> list[str]:
+    if not OWNER.fullmatch(value):
+        return ["owner: must be team:<name> (letters, digits, '_', '-' and '.') or an email address."]
+    return []
+
+
 def problems(answers: dict) -> list[str]:
     return [
         *check_project_name(answers["project_name"]),
@@ -148,6 +161,7 @@ def problems(answers: dict) -> list[str]:
         *check_choice("warehouse", answers["warehouse"]),
         *check_choice("raw_source", answers["raw_source"]),
         *check_duckdb_path(answers["duckdb_path"]),
+        *check_owner(answers["owner"]),
     ]
 
 

@@ -74,6 +74,9 @@ DATE_TEXT = st.one_of(
 PATHS = st.sampled_from(
     ["data/w.duckdb", "/var/tmp/x/w.duckdb", "", "data/", "it's.duckdb", "a{b}.duckdb", " w.duckdb"]
 )
+OWNERS = st.sampled_from(
+    ["team:data", "me@example.com", "", "team:", "data team", "team:a b", "team:x'y", "a@b", "me@example.com\n"]
+)
 
 
 @st.composite
@@ -94,6 +97,7 @@ def answer_sets(draw) -> dict:
     answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres", "mysql"]))
     answers["raw_source"] = draw(st.sampled_from(["synthetic", "files", "kafka"]))
     answers["duckdb_path"] = draw(PATHS)
+    answers["owner"] = draw(OWNERS)
     return answers
 
 
@@ -112,6 +116,7 @@ def accepted_answer_sets(draw) -> dict:
     answers["warehouse"] = draw(st.sampled_from(["duckdb", "postgres", "spark"]))
     answers["raw_source"] = draw(st.sampled_from(["synthetic", "files"]))
     answers["duckdb_path"] = draw(st.sampled_from(["data/w.duckdb", "/var/tmp/x/w.duckdb"]))
+    answers["owner"] = draw(st.sampled_from(["team:data", "team:ml-ops.2", "someone@example.org"]))
     return answers
 
 

@@ -57,6 +57,10 @@ BAD_ANSWERS = {
         {"daily_start_date": "2024-01-03", "weekly_start_date": "2024-01-01"},
         "weekly_start_date: 2024-01-01 is before daily_start_date 2024-01-03; a week needs its days.",
     ),
+    "owner without team: or @": (
+        {"owner": "data team"},
+        "owner: must be team:<name> (letters, digits, '_', '-' and '.') or an email address.",
+    ),
     "empty DuckDB path": ({"duckdb_path": ""}, "duckdb_path: must not be empty (e.g. data/warehouse.duckdb)."),
     "quote in the DuckDB path": (
         {"duckdb_path": "data/it's.duckdb"},

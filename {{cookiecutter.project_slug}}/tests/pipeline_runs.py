@@ -20,6 +20,7 @@ from warehouses import column_types, copy_warehouse, lose_ids, lose_rows, query,
 
 from {{ cookiecutter.project_slug }}.definitions import defs
 from {{ cookiecutter.project_slug }}.defs.raw.checks import CHECK_NAME
+from {{ cookiecutter.project_slug }}.defs.transform.dbt_models import WITHOUT_UNIT_TESTS
 from {{ cookiecutter.project_slug }}.partitions import RANGE_END_TAG, RANGE_START_TAG, run_tags
 from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, PACKAGE_DIR, PROJECT_ROOT, dbt_project
 from {{ cookiecutter.project_slug }}.resources import ProjectDbtCliResource
@@ -130,7 +131,7 @@ class Pipeline:
         self.use(copy_warehouse(original, folder, "full_refresh"))
         try:
             dbt = self.resources["dbt"]
-            command = ["build", "--full-refresh", *(["--select", select] if select else [])]
+            command = ["build", "--full-refresh", *WITHOUT_UNIT_TESTS, *(["--select", select] if select else [])]
             dbt.cli(command, target_path=Path(folder) / "target").wait()
             return {name: self.table(name) for name in DBT_TABLES if not select or self.has_table(name)}
         finally:

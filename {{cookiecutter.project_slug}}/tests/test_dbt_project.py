@@ -1,6 +1,7 @@
-"""The dbt project's own tests of its SQL: every mart has dbt unit tests (models/marts/
-_marts_unit_tests.yml), they pass on an empty warehouse, as `make unit-test` runs them, and
-Dagster's runs leave them out (they test the code, not a window's data)."""
+"""The dbt project's own rules and tests: every model is declared (description, typed and
+described columns under an enforced contract, a tested key), every mart has dbt unit tests
+(models/marts/_marts_unit_tests.yml) that pass on an empty warehouse, as `make unit-test`
+runs them, and Dagster's runs leave those out (they test the code, not a window's data)."""
 
 import json
 from datetime import date
@@ -22,6 +23,44 @@ DAILY_CHAIN = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
 
 def manifest() -> dict:
     return json.loads(Path(dbt_project.manifest_path).read_text())
+
+
+# A key: a column tested not_null and unique, or unique within each period of a window.
+KEY_TESTS = {"unique", "unique_in_period"}
+
+
+def model_rule_breaches(manifest: dict) -> list[str]:
+    """What each of the project's models lacks of the bar its neighbours set."""
+    project = manifest["metadata"]["project_name"]
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["package_name"] == project]
+    tests: dict[tuple[str, str], set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("test_metadata") and node.get("column_name"):
+            key = (node["attached_node"], node["column_name"])
+            tests.setdefault(key, set()).add(node["test_metadata"]["name"])
+    breaches = []
+    for model in models:
+        name, columns = model["name"], model["columns"].values()
+        if not model["description"].strip():
+            breaches.append(f"{name}: no description")
+        if not model["config"]["contract"]["enforced"]:
+            breaches.append(f"{name}: no enforced contract (config: contract: enforced: true)")
+        if not columns:
+            breaches.append(f"{name}: no columns declared")
+        for column in columns:
+            if not column["description"].strip() or not column.get("data_type"):
+                breaches.append(f"{name}.{column['name']}: a description and a data_type, both")
+        column_tests = [tests.get((model["unique_id"], column["name"]), set()) for column in columns]
+        if not any("not_null" in names and KEY_TESTS & names for names in column_tests):
+            breaches.append(f"{name}: no key (a column tested not_null and unique or unique_in_period)")
+    return breaches
+
+
+def test_every_model_is_declared_typed_and_keyed():
+    """A model added (by hand or `dg scaffold`) without its YAML fails here, by name; its
+    enforced contract makes dbt refuse a query whose columns are not the declared ones."""
+    breaches = model_rule_breaches(manifest())
+    assert not breaches, "Declare these in the models' YAML, as their neighbours are:\n" + "\n".join(breaches)
 
 
 def test_every_mart_has_unit_tests():

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from pipeline_runs import DAILY_ASSETS, Pipeline, copy_package, package_env, partition_range
 from warehouses import new_warehouse, query
 
@@ -23,6 +24,13 @@ FULL_REFRESH_CONFIG = {"daily_dbt_models": {"config": {"full_refresh": True}}}
 MODULE = f"{PACKAGE_DIR.name}.definitions"
 # dbt's words when a model's columns no longer match its table (on_schema_change: fail).
 SCHEMA_CHANGED = "out of sync"
+# dbt's words when a model's query gives columns its contract does not declare.
+CONTRACT_FAILED = "enforced contract that failed"
+NEW_COLUMN = {
+    "name": "value_cents",
+    "description": "The measurement, in hundredths.",
+    "data_type": "{% raw %}{{ var('column_types').number }}{% endraw %}",
+}
 
 
 def rows_per_day(pipeline: Pipeline, table: str) -> dict[date, int]:
@@ -67,10 +75,18 @@ def test_a_new_column_fails_the_next_run_until_the_documented_rebuild(tmp_path):
 
     built = materialize(",".join(DAILY_ASSETS), DAYS[0], DAYS[1])
     assert built.returncode == 0, built.stderr[-4000:]
-    # A user adds a column to the mart.
+    # A user adds a column to the mart: the contract refuses it until the YAML declares it.
     mart = copy / "dbt" / "models" / "marts" / "mart_daily_data.sql"
     mart.write_text(mart.read_text().replace("        value\n", "        value,\n        value * 100 as value_cents\n"))
     assert "value_cents" in mart.read_text()
+    dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--select", "mart_daily_data"]
+    dbt += ["--project-dir", str(copy / "dbt"), "--profiles-dir", str(copy / "dbt")]
+    refused = subprocess.run(dbt, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and CONTRACT_FAILED in refused.stdout and "value_cents" in refused.stdout
+    properties = copy / "dbt" / "models" / "marts" / "_marts.yml"
+    declared = yaml.safe_load(properties.read_text())
+    next(m for m in declared["models"] if m["name"] == "mart_daily_data")["columns"].append(NEW_COLUMN)
+    properties.write_text(yaml.safe_dump(declared, sort_keys=False))
 
     failed = materialize(",".join(DAILY_ASSETS[:3]), DAYS[2], DAYS[2])
     assert failed.returncode != 0
@@ -86,8 +102,6 @@ def test_a_new_column_fails_the_next_run_until_the_documented_rebuild(tmp_path):
     assert (days, rows, missing) == (len(DAYS), len(DAYS) * len(CATEGORIES) * ROWS, 0)
     # The same table as a fresh build of the changed model from all raw rows.
     mart_rows = sorted(query(warehouse, "select * from mart_daily_data"))
-    dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--select", "mart_daily_data"]
-    dbt += ["--project-dir", str(copy / "dbt"), "--profiles-dir", str(copy / "dbt")]
-    fresh = subprocess.run(dbt, cwd=tmp_path, env=env, capture_output=True, text=True)
+    fresh = subprocess.run([*dbt, "--full-refresh"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert fresh.returncode == 0, fresh.stdout[-4000:]
     assert sorted(query(warehouse, "select * from mart_daily_data")) == mart_rows

@@ -1,4 +1,4 @@
-"""How dbt nodes become Dagster assets: source keys, partition mappings, automation, freshness."""
+"""How dbt nodes become Dagster assets: source keys, layer groups, partition mappings, automation, freshness."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +18,12 @@ MARTS_FOLDER = "marts"
 FRESHNESS_BY_TAG = {DAILY_TAG: daily_freshness, WEEKLY_TAG: weekly_freshness}
 
 
+def layer_group(props: Mapping[str, Any]) -> str | None:
+    """A model's layer: the folder under models/ that holds it (staging, marts); None at the top."""
+    folders = props.get("fqn", [])[1:-1]
+    return folders[0] if folders else None
+
+
 def freshness_policy(props: Mapping[str, Any]) -> dg.FreshnessPolicy | None:
     """The freshness policy of a mart model's cadence tag; None for other models."""
     if MARTS_FOLDER not in props.get("fqn", [])[1:-1]:
@@ -27,8 +33,8 @@ def freshness_policy(props: Mapping[str, Any]) -> dg.FreshnessPolicy | None:
 
 
 class CustomizedDagsterDbtTranslator(DagsterDbtTranslator):
-    """dbt sources are the raw Dagster assets of the same name; models run on automation,
-    marts carry their cadence's freshness policy."""
+    """dbt sources are the raw Dagster assets of the same name; models are grouped by layer,
+    run on automation, and marts carry their cadence's freshness policy."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -36,7 +42,9 @@ class CustomizedDagsterDbtTranslator(DagsterDbtTranslator):
         if props["resource_type"] == "source":
             return spec.replace_attributes(key=dg.AssetKey(props["name"]))
         return spec.replace_attributes(
-            automation_condition=downstream_condition, freshness_policy=freshness_policy(props)
+            group_name=layer_group(props) or spec.group_name,
+            automation_condition=downstream_condition,
+            freshness_policy=freshness_policy(props),
         )
 
     def get_partition_mapping(

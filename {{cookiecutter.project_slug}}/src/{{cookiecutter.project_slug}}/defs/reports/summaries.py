@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ...catalog import OWNERS, REPORTS_GROUP, table_name, with_code_references
 from ...conditions import daily_freshness, downstream_condition, weekly_freshness
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...resources import WAREHOUSE_POOL, Warehouse
@@ -31,8 +32,12 @@ def write_summary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     )
 
 
+@with_code_references
 @dg.asset(
     deps=["mart_daily_data"],
+    group_name=REPORTS_GROUP,
+    owners=OWNERS,
+    metadata=table_name(f"{REPORTS_SCHEMA}.post_processing_daily"),
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
@@ -45,8 +50,12 @@ def post_processing_daily(context: dg.AssetExecutionContext, warehouse: Warehous
     return write_summary(context, warehouse)
 
 
+@with_code_references
 @dg.asset(
     deps=["mart_weekly_data"],
+    group_name=REPORTS_GROUP,
+    owners=OWNERS,
+    metadata=table_name(f"{REPORTS_SCHEMA}.post_processing_weekly"),
     partitions_def=weekly_partitions,
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,

@@ -4,14 +4,16 @@ import json
 from collections.abc import Iterator
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from ...catalog import with_code_references
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...project import dbt_project
 from ...resources import {% if cookiecutter.warehouse == "spark" %}WAREHOUSE_POOL, {% endif %}Warehouse
 from ...translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
 
-translator = CustomizedDagsterDbtTranslator()
+# Code references: each model's catalog entry links to its SQL file (and this module).
+translator = CustomizedDagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
 # A run tag that asks the dbt step for a rebuild, for runs that take no run config: backfills
 # launched from the UI or the API (Dagster passes no run config to backfills).
@@ -67,6 +69,7 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
+        project=dbt_project,
         select=f"tag:{tag}",
         name=f"{tag}_dbt_models",
         partitions_def=partitions_def,
@@ -79,7 +82,7 @@ def dbt_models_tagged(tag: str, partitions_def: dg.PartitionsDefinition) -> dg.A
     def models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig):
         yield from run_dbt(context, dbt, warehouse, config)
 
-    return models
+    return with_code_references(models)
 
 
 daily_dbt_models = dbt_models_tagged(DAILY_TAG, daily_partitions)
