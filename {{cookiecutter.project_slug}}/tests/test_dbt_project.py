@@ -64,9 +64,10 @@ def test_every_model_is_declared_typed_and_keyed():
 
 
 def test_every_mart_has_unit_tests():
-    nodes = manifest()["nodes"].values()
+    parsed = manifest()
+    nodes = parsed["nodes"].values()
     marts = {node["name"] for node in nodes if node["resource_type"] == "model" and MARTS_FOLDER in node["fqn"][1:-1]}
-    tested = {test["model"] for test in manifest()["unit_tests"].values()}
+    tested = {test["model"] for test in parsed["unit_tests"].values()}
     assert marts, "No model in models/marts"
     assert marts <= tested, f"Marts without a unit test: {sorted(marts - tested)}"
 
