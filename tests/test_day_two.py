@@ -1,6 +1,7 @@
 """Day two of a generated project, with copier and make as its docs/operations.md says: add a
 category and fill only it, reach back to earlier days, drop the category and purge its rows,
-then switch to landing files (docs/updating.md) and load files of the rows it had.
+then switch to landing files (docs/updating.md) and load files of the rows it had, and give
+the dbt layers schemas of their own.
 
 A project made with copier from a git copy of this template, on DuckDB; every step compares
 the tables row by row with what they held before it. What differs on PostgreSQL is proven
@@ -31,7 +32,11 @@ PURGE = "make purge-category CATEGORY=C"
 # Landing files instead of synthetic rows (docs/updating.md), then files of the earlier week.
 SWITCH_TO_FILES = "copier update --trust --defaults --data raw_source=files"
 LAND_EARLIER = f"make sample-files START={EARLIER_WEEK[0]} END={EARLIER_WEEK[1]}"
-DOCUMENTED = [ADD_CATEGORY, FILL_CATEGORY, REACH_BACK, FILL_EARLIER, DROP_CATEGORY, PURGE]
+LAND_FIRST = f"make sample-files START={FIRST_WEEK[0]} END={FIRST_WEEK[1]}"
+# Schemas per layer (docs/operations.md): the models' tables move, the rest stays.
+LAYER_SCHEMAS = {"main.stg_": "main_staging.stg_", "main.mart_": "main_marts.mart_"}
+FILL_ALL = f"make backfill START={EARLIER_WEEK[0]} END={FIRST_WEEK[1]}"
+DOCUMENTED = [ADD_CATEGORY, FILL_CATEGORY, REACH_BACK, FILL_EARLIER, DROP_CATEGORY, PURGE, "make manifest"]
 SHOW_CATEGORIES = (
     '"$UV" run python -c "from dagster_dbt_pipeline.partitions import category_partitions as c; '
     'print(c.get_partition_keys())"'
@@ -41,7 +46,7 @@ SHOW_CATEGORIES = (
 # The schemas the project writes.
 PROJECT_TABLES = (
     "select table_schema || '.' || table_name from information_schema.tables "
-    "where table_schema in ('raw', 'main', 'reports') order by 1"
+    "where table_schema in ('raw', 'main', 'main_staging', 'main_marts', 'reports') order by 1"
 )
 
 
@@ -51,6 +56,14 @@ class Tables:
     def __init__(self, env: dict[str, str], connect):
         self.env = env  # what the project needs to use it
         self.connect = connect
+
+    def drop(self, *names: str) -> None:
+        connection = self.connect(read_only=False)
+        try:
+            for name in names:
+                connection.execute(f"drop table {name}")
+        finally:
+            connection.close()
 
     def __call__(self, where: str = "true") -> dict[str, list[tuple]]:
         """Every table (its rows matching `where`), each sorted."""
@@ -72,7 +85,7 @@ class Tables:
 def warehouse(tmp_path) -> Tables:
     """The project's DuckDB file, in the test's folder."""
     path = tmp_path / "warehouse.duckdb"
-    return Tables({"DUCKDB_DATABASE": str(path)}, lambda: duckdb.connect(str(path), read_only=True))
+    return Tables({"DUCKDB_DATABASE": str(path)}, lambda read_only=True: duckdb.connect(str(path), read_only=read_only))
 
 
 def test_documented_commands_are_these():
@@ -143,3 +156,24 @@ def test_add_a_category_reach_back_then_drop_and_purge_it(tmp_path, warehouse):
     # Every dbt test passes on the whole of every table (no run window): the marts are consistent.
     dbt_dir = f"src/{SLUG}/dbt"
     shell(f'"$UV" run dbt test --project-dir {dbt_dir} --profiles-dir {dbt_dir}')
+
+    # Schemas per layer: with the old model tables dropped, the files of the first week landed
+    # (the rows of its first backfill) and every day rebuilt, the models' rows are the same in
+    # their new schemas, and the reports, rebuilt from there, too.
+    shell(LAND_FIRST, RAW_ROWS_PER_PARTITION=str(FIRST_ROWS))
+    before_move = rounded(tables())
+    moved_names = {name: new_name(name) for name in before_move}
+    dbt_project = project / dbt_dir / "dbt_project.yml"
+    dbt_project.write_text(dbt_project.read_text().replace("layer_schemas: false", "layer_schemas: true"))
+    tables.drop(*(name for name, moved in moved_names.items() if moved != name))
+    shell("make manifest")
+    shell(FILL_ALL)
+    assert rounded(tables()) == {moved_names[name]: rows for name, rows in before_move.items()}
+
+
+def new_name(table: str) -> str:
+    """Where a table is with schemas per layer."""
+    for old, new in LAYER_SCHEMAS.items():
+        if table.startswith(old):
+            return new + table.removeprefix(old)
+    return table

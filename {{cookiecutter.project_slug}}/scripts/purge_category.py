@@ -12,7 +12,7 @@ import sys
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES
 from {{ cookiecutter.project_slug }}.resources import build_resources
-from {{ cookiecutter.project_slug }}.sql import CATEGORY_FILTER, WAREHOUSE_TABLES, delete_category, existing_tables
+from {{ cookiecutter.project_slug }}.sql import CATEGORY_FILTER, delete_category, existing_tables, warehouse_tables
 
 
 def main(args: list[str]) -> None:
@@ -27,7 +27,7 @@ def main(args: list[str]) -> None:
     params = {"category": category}
     with build_resources()["warehouse"].connect() as con:
         existing = existing_tables(con)
-        tables = [table for table in WAREHOUSE_TABLES if table in existing]
+        tables = [table for table in warehouse_tables() if table in existing]
         con.begin()
         deleted = {}
         for table in tables:

@@ -1,5 +1,6 @@
 """Print a short summary of every table in the project's warehouse ({{ cookiecutter.warehouse }})."""
 
+from {{ cookiecutter.project_slug }}.dbt_relations import relation
 {% if cookiecutter.warehouse == "postgres" -%}
 from {{ cookiecutter.project_slug }}.project import postgres_settings
 {% elif cookiecutter.warehouse == "duckdb" -%}
@@ -9,11 +10,11 @@ from {{ cookiecutter.project_slug }}.resources import build_resources
 {%- if cookiecutter.warehouse == "spark" %}
 from {{ cookiecutter.project_slug }}.spark_warehouse import schema_prefix, spark_settings
 {%- endif %}
-from {{ cookiecutter.project_slug }}.sql import WAREHOUSE_TABLES, existing_tables
+from {{ cookiecutter.project_slug }}.sql import existing_tables, warehouse_tables
 
 WEEKLY_SQL = """
     select category, cast(start_time as date) as week, daily_row_count, daily_value_sum, weekly_value
-    from main.mart_weekly_data order by week, category
+    from {weekly} order by week, category
 """
 WEEKLY_ROWS_SHOWN = 50
 
@@ -31,7 +32,7 @@ def main() -> None:
 {%- endif %}
         existing = existing_tables(con)
         print(f"{'table':<32} {'rows':>8}  {'categories':>10}  first start_time -> last start_time")
-        for table in WAREHOUSE_TABLES:
+        for table in warehouse_tables():
             if table not in existing:
                 print(f"{table:<32} {'not built yet':>22}")
                 continue
@@ -39,12 +40,14 @@ def main() -> None:
                 f"select count(*), count(distinct category), min(start_time), max(start_time) from {table}"
             ).fetchall()[0]
             print(f"{table:<32} {rows:>8}  {categories:>10}  {first} -> {last}")
-        if "main.mart_weekly_data" not in existing:
+        weekly = relation("mart_weekly_data")
+        if weekly not in existing:
             return
-        print("\nmain.mart_weekly_data:")
+        print(f"\n{weekly}:")
         print(f"{'category':<12} {'week':<10} {'daily rows':>10} {'daily sum':>12} {'weekly value':>12}")
-        for category, week, rows, daily_sum, weekly in con.execute(WEEKLY_SQL).fetchall()[:WEEKLY_ROWS_SHOWN]:
-            print(f"{category:<12} {week!s:<10} {rows:>10} {daily_sum:>12.2f} {weekly:>12.2f}")
+        shown = con.execute(WEEKLY_SQL.format(weekly=weekly)).fetchall()[:WEEKLY_ROWS_SHOWN]
+        for category, week, rows, daily_sum, weekly_value in shown:
+            print(f"{category:<12} {week!s:<10} {rows:>10} {daily_sum:>12.2f} {weekly_value:>12.2f}")
 
 
 if __name__ == "__main__":

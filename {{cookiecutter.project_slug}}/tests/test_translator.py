@@ -1,10 +1,11 @@
-"""The translator ties dbt to the Dagster assets: source keys, mappings, automation."""
+"""The translator ties dbt to the Dagster assets: source and model keys, mappings, automation."""
 
 import dagster as dg
 from pipeline_runs import DEFS
 
 from {{ cookiecutter.project_slug }}.conditions import downstream_condition
 from {{ cookiecutter.project_slug }}.partitions import daily_to_weekly
+from {{ cookiecutter.project_slug }}.translator import CustomizedDagsterDbtTranslator
 
 DBT_MODELS = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
 
@@ -17,6 +18,12 @@ def test_dbt_sources_are_the_raw_assets():
     assert node("stg_daily_raw_data").parent_keys == {dg.AssetKey("daily_raw_data")}
     assert node("stg_weekly_raw_data").parent_keys == {dg.AssetKey("weekly_raw_data")}
     assert not node("daily_raw_data").is_external
+
+
+def test_a_model_is_keyed_by_its_name_whatever_its_schema():
+    """A layer's schema (dbt_project.yml's layer_schemas) moves a model's table, not its asset."""
+    props = {"resource_type": "model", "name": "mart_x", "config": {"schema": "marts", "meta": {}}, "meta": {}}
+    assert CustomizedDagsterDbtTranslator().get_asset_key(props) == dg.AssetKey("mart_x")
 
 
 def test_every_dbt_model_gets_the_labelled_condition():

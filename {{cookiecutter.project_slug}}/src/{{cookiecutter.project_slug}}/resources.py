@@ -83,7 +83,7 @@ class PostgresWarehouse(dg.ConfigurableResource):
 
     @contextmanager
     def lock_while_missing(self, tables: Sequence[str]) -> Iterator[None]:
-        """Hold an advisory lock while any of `tables` (dbt models) does not exist yet.
+        """Hold an advisory lock while any of `tables` (dbt models' schema.table) does not exist yet.
 
         dbt decides to create a table, rather than add to it, when its run starts; two
         first runs at once would both create it, and one would fail. So runs that find a
@@ -93,8 +93,8 @@ class PostgresWarehouse(dg.ConfigurableResource):
         with self.connect() as con:
             (missing,) = con.execute(
                 "select %(count)s - count(*) from information_schema.tables "
-                "where table_schema = %(schema)s and table_name = any(%(tables)s)",
-                {"count": len(tables), "schema": self.models_schema, "tables": list(tables)},
+                "where table_schema || '.' || table_name = any(%(tables)s)",
+                {"count": len(tables), "tables": list(tables)},
             ).fetchone()
             if missing:
                 # Held by this session until it ends: the connection closes after dbt.

@@ -1,4 +1,4 @@
-"""How dbt nodes become Dagster assets: source keys, layer groups, partition mappings, automation, freshness."""
+"""How dbt nodes become Dagster assets: keys, layer groups, partition mappings, automation, freshness."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -33,8 +33,17 @@ def freshness_policy(props: Mapping[str, Any]) -> dg.FreshnessPolicy | None:
 
 
 class CustomizedDagsterDbtTranslator(DagsterDbtTranslator):
-    """dbt sources are the raw Dagster assets of the same name; models are grouped by layer,
-    run on automation, and marts carry their cadence's freshness policy."""
+    """dbt sources are the raw Dagster assets of the same name; models are keyed by name, grouped
+    by layer, run on automation, and marts carry their cadence's freshness policy."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # A model's key is its name, whichever schema it builds in: dagster-dbt would put the
+        # layer's +schema (dbt_project.yml) in front, and a table moved by layer_schemas
+        # would become a new asset without its history. meta.dagster.asset_key still wins.
+        props = dbt_resource_props
+        if props["resource_type"] == "model":
+            props = {**props, "config": {**props.get("config", {}), "schema": None}}
+        return super().get_asset_key(props)
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)

@@ -7,6 +7,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ...catalog import with_code_references
+{%- if cookiecutter.warehouse == "postgres" %}
+from ...dbt_relations import relation
+{%- endif %}
 from ...partitions import daily_partitions, partition_window, single_run, weekly_partitions
 from ...project import dbt_project
 from ...resources import {% if cookiecutter.warehouse == "spark" %}WAREHOUSE_POOL, {% endif %}Warehouse
@@ -53,7 +56,7 @@ def run_dbt(
     # The step is in the warehouse pool (dbt_models_tagged): it writes alone.
     yield from dbt.cli(args, context=context).stream()
 {%- elif cookiecutter.warehouse == "postgres" %}
-    models = [key.path[-1] for key in context.selected_asset_keys]
+    models = [relation(key.path[-1]) for key in context.selected_asset_keys]
     with warehouse.lock_while_missing(models):
         yield from dbt.cli(args, context=context).stream()
 {%- else %}
