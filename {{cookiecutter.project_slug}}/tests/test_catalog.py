@@ -59,13 +59,14 @@ def test_every_asset_points_at_its_code(specs: dict[str, dg.AssetSpec]):
 
 
 def test_code_references_link_into_the_repository_when_it_is_known():
-    """As in a Dagster+ deployment: the repository's URL and revision in the environment."""
+    """As in a Dagster+ deployment: the repository's URL (here with a trailing slash) and
+    revision in the environment."""
     code = (
         f"from {PACKAGE_DIR.name}.definitions import defs\n"
         "for spec in defs().resolve_all_asset_specs():\n"
         "    print(*(ref.url for ref in spec.metadata['dagster/code_references'].code_references))"
     )
-    env = {**os.environ, GIT_URL_VAR: REPOSITORY, GIT_REVISION_VARS[0]: REVISION}
+    env = {**os.environ, GIT_URL_VAR: f"{REPOSITORY}/", GIT_REVISION_VARS[0]: REVISION}
     shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     urls = shown.stdout.split()
     prefix = f"{REPOSITORY}/tree/{REVISION}/src/{PACKAGE_DIR.name}/"

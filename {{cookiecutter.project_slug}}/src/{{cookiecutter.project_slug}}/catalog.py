@@ -33,7 +33,7 @@ def with_code_references(asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
     """`asset` with the file and line of its code (for dbt models, with their SQL files), linked
     into the repository when its URL and revision are known (GIT_URL_VAR, GIT_REVISION_VARS)."""
     (referenced,) = dg.with_source_code_references([asset])
-    url = os.environ.get(GIT_URL_VAR, "").strip()
+    url = os.environ.get(GIT_URL_VAR, "").strip().rstrip("/")  # a trailing slash would double in links
     revision = next((os.environ[name].strip() for name in GIT_REVISION_VARS if os.environ.get(name, "").strip()), "")
     if not (url and revision):
         return referenced
