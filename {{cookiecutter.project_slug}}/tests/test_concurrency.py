@@ -53,6 +53,8 @@ from warehouses import new_warehouse, query, warehouse_env
 
 {% if cookiecutter.warehouse == "duckdb" -%}
 from {{ cookiecutter.project_slug }}.duckdb_lock import exclusive_access
+{% elif cookiecutter.warehouse == "postgres" -%}
+from {{ cookiecutter.project_slug }}.dbt_relations import relation
 {% endif -%}
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, DAILY_START_DATE
 from {{ cookiecutter.project_slug }}.project import PROJECT_ROOT
@@ -367,7 +369,7 @@ def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeyp
     build waits for the first (lock_while_missing); once it exists, builds do not wait."""
     database = new_warehouse(tmp_path, "warehouse")
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, database)
-    warehouse, models, entered = PostgresWarehouse(), ["stg_daily_raw_data"], []
+    warehouse, models, entered = PostgresWarehouse(), [relation("stg_daily_raw_data")], []
     with warehouse.lock_while_missing(models):
         second = enter_in_thread(warehouse, models, entered)
         wait_until_waiting(database, second, "The second build")
@@ -376,7 +378,7 @@ def test_first_builds_take_turns_and_later_builds_do_not(tmp_path: Path, monkeyp
     assert entered == ["second"]
 
     with warehouse.connect() as con:
-        con.execute("create schema if not exists main; create table main.stg_daily_raw_data (id varchar)")
+        con.execute(f"create schema if not exists main; create table {models[0]} (id varchar)")
     entered.clear()
     with warehouse.lock_while_missing(models):
         second = enter_in_thread(warehouse, models, entered)
