@@ -12,6 +12,17 @@ from conftest import clean_env, uv_executable
 # The rendered project's GitHub workflow, and its job that runs the slow tests.
 WORKFLOW = Path(".github/workflows/ci.yml")
 SLOW_JOB = "slow"
+# What GitHub fills in for the expressions of the workflow's settings, here: a pull request
+# into main (test_tooling.py makes the project a git repository with that branch).
+GITHUB_EXPRESSIONS = {"${{ github.base_ref }}": "main"}
+
+
+def filled_in(value) -> str:
+    text = str(value)
+    for expression, filled in GITHUB_EXPRESSIONS.items():
+        text = text.replace(expression, filled)
+    assert "${{" not in text, f"an expression the tests do not fill in: {text}"
+    return text
 
 
 def workflow_steps(workflow: dict):
@@ -26,7 +37,7 @@ def workflow_steps(workflow: dict):
             assert step.get("shell", "bash") == "bash", (job_name, step)
             name = step.get("name", f"step {index + 1}")
             folder = step.get("working-directory", job_folder)
-            env = {key: str(value) for key, value in {**job_env, **step.get("env", {})}.items()}
+            env = {key: filled_in(value) for key, value in {**job_env, **step.get("env", {})}.items()}
             yield job_name, name, step["run"], folder, env
 
 

@@ -13,6 +13,7 @@ from conftest import (
     module_constant,
     run_cookiecutter,
     run_project_suite,
+    without_choice_free_modules,
 )
 
 EXPECTED_FILES = [
@@ -28,6 +29,7 @@ EXPECTED_FILES = [
     "scripts/backfill.py",
     "scripts/summary.py",
     "scripts/purge_category.py",
+    "scripts/slim_ci.py",
     "docs/operations.md",
     "Dockerfile",
     ".dockerignore",
@@ -48,6 +50,7 @@ EXPECTED_FILES = [
     "tests/test_categories.py",
     "tests/test_alerts.py",
     "tests/test_checks.py",
+    "tests/test_slim_ci.py",
     "src/{slug}/definitions.py",
     "src/{slug}/defs/__init__.py",
     "src/{slug}/defs/raw/raw_data.py",
@@ -268,10 +271,11 @@ def test_cookiecutter_renders_jinja_given_on_its_command_line(tmp_path, cookiecu
 def test_a_files_project_by_time_passes_its_own_tests(rendered):
     """regions (DuckDB, time partitions, landing files): every pair of choices the default
     project (test_tooling.py) and the PostgreSQL ones (test_postgres.py, test_landing_store.py)
-    leave out. The slow tests do not depend on the answers (test_tooling.py runs them once),
-    but for the landing files sensor's property test, which only files projects have."""
+    leave out, but the modules no answer changes (conftest.CHOICE_FREE_MODULES). The slow
+    tests do not depend on the answers (test_tooling.py runs them once), but for the landing
+    files sensor's property test, which only files projects have."""
     project = rendered("regions")
-    run_project_suite(project)
+    run_project_suite(project, PYTEST_ARGS=without_choice_free_modules())
     run_project_suite(project, "test-slow", PYTEST_ARGS="tests/test_landing_sensor.py")
 
 

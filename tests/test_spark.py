@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ANSWER_SETS, run_project_suite
+from conftest import ANSWER_SETS, run_project_suite, without_choice_free_modules
 from spark_projects import NEEDS_JAVA, bake, local_server, make
 
 pytestmark = [pytest.mark.project_suite, NEEDS_JAVA]
@@ -37,9 +37,10 @@ def server(project: Path) -> Iterator[dict[str, str]]:
 
 def test_own_tests_pass(project, server):
     """`make test`: the data contract, checks, automation (a failing dbt test blocks
-    downstream until fixed), rebuilds, categories and reports, on Spark (each test process
-    in schemas of its own on the module's server)."""
-    run_project_suite(project, **server)
+    downstream until fixed), rebuilds, categories, reports and dbt's unit tests, on Spark
+    (each test process in schemas of its own on the module's server); but the modules whose
+    subject is not the warehouse (conftest.CHOICE_FREE_MODULES)."""
+    run_project_suite(project, PYTEST_ARGS=without_choice_free_modules(), **server)
 
 
 def test_own_slow_tests_pass(project, server):

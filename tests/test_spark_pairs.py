@@ -1,7 +1,7 @@
 """The pairs of warehouse=spark with the other choices: the project with landing files and
 time partitions passes, on Spark, its fast tests that depend on those choices (loading, bad
 files, the files' contract, the sensor, reconciliation, time partitions and the category
-tag), as `make test` runs them by default: each test process starts a local server of its own.
+tag), as `make test` runs them by default: the test process starts a local server of its own.
 test_spark.py runs the category-partitioned project on one server, against DuckDB too.
 """
 
@@ -25,8 +25,9 @@ PAIR_MODULES = [
     "test_spark_server.py",
 ]
 # The rest: each pair of choices it involves runs elsewhere. Spark with the other choices in
-# test_spark.py (the whole suite); files with time partitions in test_render.py's regions
-# project (DuckDB). The pipeline's run sequence on Spark took 200 s of this project's 320.
+# test_spark.py (the whole suite, but conftest.CHOICE_FREE_MODULES, which no choice
+# changes); files with time partitions in test_render.py's regions project (DuckDB). The
+# pipeline's run sequence on Spark took 200 s of this project's 320.
 ELSEWHERE = [
     "test_alerts.py",
     "test_automation.py",
@@ -43,6 +44,7 @@ ELSEWHERE = [
     "test_pipeline.py",
     "test_project.py",
     "test_rebuild.py",
+    "test_slim_ci.py",
     "test_translator.py",
 ]
 
@@ -53,4 +55,5 @@ def test_landing_files_with_time_partitions_pass_their_fast_tests(cookies_sessio
     # A module the template adds must be placed in one list or the other.
     modules = sorted(path.name for path in (project / "tests").glob("test_*.py"))
     assert modules == sorted(PAIR_MODULES + ELSEWHERE)
-    run_project_suite(project, PYTEST_ARGS=" ".join(f"tests/{name}" for name in PAIR_MODULES))
+    # One test process, so one server of its own: a second would cost a JVM's start and run.
+    run_project_suite(project, PYTEST_WORKERS="1", PYTEST_ARGS=" ".join(f"tests/{name}" for name in PAIR_MODULES))

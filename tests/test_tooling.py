@@ -2,17 +2,33 @@
 pre-commit, and every command of its GitHub Actions workflow, in one virtual environment."""
 
 import re
+import shlex
 import shutil
 
 import pytest
-from installed import SLOW_JOB, Project, workflow_steps
+from installed import SLOW_JOB, Project, rounded, warehouse_tables, workflow_steps
 
 pytestmark = pytest.mark.project_suite
 
-EXPECTED_JOBS = {"lint", "test", SLOW_JOB}
+SLIM_CI_JOB = "slim-ci"
+EXPECTED_JOBS = {"lint", "test", SLOW_JOB, SLIM_CI_JOB}
 # What the workflow must run, wherever in its jobs. The default project's slow tests (its
 # workflow's `slow` job) run in test_project_slow.py, and nowhere else in the template's suite.
-EXPECTED_COMMANDS = {"uv sync", "make lint", "make manifest", "uv run dg check defs", "make test", "make test-slow"}
+EXPECTED_COMMANDS = {
+    "uv sync",
+    "make lint",
+    "make manifest",
+    "uv run dg check defs",
+    "make test",
+    "make test-slow",
+    "make backfill",
+    "make slim-ci",
+}
+# The project's DuckDB file (the workflow sets no DUCKDB_DATABASE), and the schema of the
+# dbt target ci (profiles.yml), where slim CI builds.
+DUCKDB_FILE = "data/dagster_dbt_pipeline.duckdb"
+CI_SCHEMA = "ci"
+GIT = ["git", "-c", "user.name=template test", "-c", "user.email=test@example.invalid"]
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +106,41 @@ def test_make_test_passes(project):
     assert " passed" in result.stdout and " failed" not in result.stdout
 
 
+def as_pull_request(project: Project) -> str:
+    """The project as a git repository whose origin/main has another version of a staging
+    model (the working tree keeps the project's): the pull request of the slim-ci job."""
+    model = sorted((project.root / "src").glob("*/dbt/models/staging/*.sql"))[0]
+
+    def git(*arguments: str) -> None:
+        project.run(shlex.join([*GIT, *arguments]))
+
+    git("init", "--quiet")
+    git("add", "-A")
+    git("commit", "--quiet", "-m", "project")
+    git("checkout", "--quiet", "-b", "base")
+    model.write_text(model.read_text() + "\n-- production's version\n")
+    git("commit", "--quiet", "-am", "base")
+    git("update-ref", "refs/remotes/origin/main", "HEAD")
+    git("checkout", "--quiet", "-")
+    git("branch", "--quiet", "-D", "base")
+    return model.stem
+
+
 def test_every_workflow_command_passes(project, workflow):
-    """Every step of the workflow but the slow job's (test_project_slow.py runs those)."""
+    """Every step of the workflow but the slow job's (test_project_slow.py runs those); the
+    slim-ci job's in a pull request whose change is one staging model: its children are
+    built in the ci target's schema, and nothing else is."""
+    changed = as_pull_request(project)
     ran = []
     for job, step, command, folder, env in workflow_steps(workflow):
         if job != SLOW_JOB:
             project.run(command, cwd=project.root / folder, env=env)
             ran.append((job, step))
     assert {job for job, _ in ran} == EXPECTED_JOBS - {SLOW_JOB}
+    tables = rounded(warehouse_tables(project.root / DUCKDB_FILE))
+    built = {name.split(".", 1)[1] for name in tables if name.startswith(f"{CI_SCHEMA}.")}
+    assert changed in built and len(built) > 1, built
+    assert "stg_weekly_raw_data" not in built  # a model the change leaves out
+    # Built whole from the raw data, and from production's tables where deferred: the rows of
+    # the backfill's models.
+    assert {name: tables[f"{CI_SCHEMA}.{name}"] for name in built} == {name: tables[f"main.{name}"] for name in built}

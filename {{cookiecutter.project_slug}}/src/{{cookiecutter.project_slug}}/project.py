@@ -89,13 +89,36 @@ def newest_dbt_source_mtime() -> float:
     return newest
 
 
+# The dbt target (profiles.yml) comes from DBT_TARGET, dbt's own variable. The manifest names
+# each model's relation for the target it was parsed with (dbt_relations.py reads them), so
+# prepare_manifest() writes that target beside it; a manifest without this file (`dbt parse`
+# by hand, the post-generation hook) counts as the default target's.
+DBT_TARGET_ENV_VAR = "DBT_TARGET"
+DEFAULT_DBT_TARGET = "dev"  # profiles.yml's `target:`
+MANIFEST_TARGET_FILE = "manifest.target"
+
+
+def dbt_target() -> str:
+    """The dbt target of this process: DBT_TARGET, or profiles.yml's default."""
+    return os.environ.get(DBT_TARGET_ENV_VAR, "").strip() or DEFAULT_DBT_TARGET
+
+
+def manifest_target() -> str:
+    """The target target/manifest.json was parsed for."""
+    try:
+        return (dbt_project.manifest_path.parent / MANIFEST_TARGET_FILE).read_text().strip()
+    except FileNotFoundError:
+        return DEFAULT_DBT_TARGET
+
+
 def manifest_is_stale() -> bool:
-    """True when target/manifest.json is missing or older than a file of the dbt project."""
+    """True when target/manifest.json is missing, older than a file of the dbt project, or
+    parsed for another dbt target than this process's."""
     try:
         built = dbt_project.manifest_path.stat().st_mtime
     except FileNotFoundError:
         return True
-    return newest_dbt_source_mtime() > built
+    return newest_dbt_source_mtime() > built or manifest_target() != dbt_target()
 
 
 def prepare_manifest() -> None:
@@ -109,11 +132,16 @@ def prepare_manifest() -> None:
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     with tempfile.TemporaryDirectory(prefix="parse-", dir=target) as parse_dir:
         dbt.cli(["parse", "--quiet"], target_path=Path(parse_dir)).wait()
+        (Path(parse_dir) / MANIFEST_TARGET_FILE).write_text(dbt_target() + "\n")
+        os.replace(Path(parse_dir) / MANIFEST_TARGET_FILE, target / MANIFEST_TARGET_FILE)
         os.replace(Path(parse_dir) / "manifest.json", dbt_project.manifest_path)
 
 
 # Every entry point (dagster dev, dg, the Dagster CLI, a code server, the tests) imports
 # this module before it reads the manifest: build it when it is missing or stale. When
 # nothing changed this costs one walk over the dbt folder (docs/performance.md).
-if manifest_is_stale():
+# `python -m <package>.project` (make manifest, the Dockerfile) parses once, whatever it finds.
+if __name__ == "__main__":
+    prepare_manifest()
+elif manifest_is_stale():
     prepare_manifest()
