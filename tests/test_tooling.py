@@ -1,6 +1,7 @@
 """A rendered project's own tooling passes as generated: ruff, sqlfluff, dg, dbt docs,
 pre-commit, and every command of its GitHub Actions workflow, in one virtual environment."""
 
+import json
 import re
 import shlex
 import shutil
@@ -144,3 +145,6 @@ def test_every_workflow_command_passes(project, workflow):
     # Built whole from the raw data, and from production's tables where deferred: the rows of
     # the backfill's models.
     assert {name: tables[f"{CI_SCHEMA}.{name}"] for name in built} == {name: tables[f"main.{name}"] for name in built}
+    # The code location's manifest still names the dev target's tables (the next tests load it).
+    manifest = json.loads(next((project.root / "src").glob("*/dbt/target/manifest.json")).read_text())
+    assert {node["schema"] for node in manifest["nodes"].values() if node["resource_type"] == "model"} == {"main"}

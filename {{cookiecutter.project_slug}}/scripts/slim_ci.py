@@ -17,6 +17,9 @@ CI_TARGET = "ci"
 SELECTION = "state:modified+"  # what changed, and everything downstream of it
 # Where the base's manifest goes when it is parsed from a git ref (target/ is ignored by git).
 BASE_STATE = "target/base-state"
+# Where this script's own dbt commands write: every dbt command writes a manifest.json for
+# its target, and target/manifest.json is Dagster's (parsed for DBT_TARGET; project.py).
+OWN_TARGET_PATH = "target/slim-ci"
 
 
 class SlimCIError(RuntimeError):
@@ -33,6 +36,8 @@ def _run(command: list[str], cwd: Path, target: str | None = None) -> str:
 
 def _dbt(arguments: list[str], dbt_dir: Path, target: str, profiles_dir: Path | None = None) -> str:
     folders = ["--project-dir", str(dbt_dir), "--profiles-dir", str(profiles_dir or dbt_dir)]
+    if "--target-path" not in arguments:
+        folders += ["--target-path", str(dbt_dir / OWN_TARGET_PATH)]
     return _run([DBT_EXECUTABLE, *arguments, *folders], dbt_dir, target)
 
 
