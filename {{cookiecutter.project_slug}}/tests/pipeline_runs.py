@@ -6,8 +6,11 @@ this module inside the fixtures, so pytest-xdist's controller starts its workers
 importing Dagster and the code location first (3.6 to 4.1 s).
 """
 
+import hashlib
+import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -31,6 +34,13 @@ ALL_ASSETS = [*(DEFS.assets or []), *(DEFS.asset_checks or [])]
 DAILY_ASSETS = ["daily_raw_data", "stg_daily_raw_data", "mart_daily_data", "post_processing_daily"]
 WEEKLY_ASSETS = ["weekly_raw_data", "stg_weekly_raw_data", "mart_weekly_data", "post_processing_weekly"]
 DBT_TABLES = ["stg_daily_raw_data", "stg_weekly_raw_data", "mart_daily_data", "mart_weekly_data"]
+# dbt starts from an earlier parse (partial_parse.msgpack) only in the environment that made
+# it: the profile's settings are part of its check, and each warehouse of the tests has its
+# own (warehouse_env). So each environment gets a target folder (DBT_TARGET_PATH: where
+# dagster-dbt puts its steps' folders and looks for that file), and the first step's parse
+# is kept there for the next ones, as target/ keeps prepare_manifest()'s for a deployment.
+DBT_TARGETS = tempfile.TemporaryDirectory(prefix="dbt-targets-")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def partition_range(first: date, last: date) -> str:
@@ -50,7 +60,7 @@ class Pipeline:
     def use(self, location) -> None:
         """Point Python assets and dbt (through the variable warehouse_env names) at `location`."""
         self.location = location
-        for name, value in warehouse_env(location).items():
+        for name, value in dbt_env(location).items():
             self.monkeypatch.setenv(name, value)
         self.resources = {
             "warehouse": warehouse_resource(location),
@@ -80,6 +90,7 @@ class Pipeline:
             else {}
         )
         ops = {**raw_ops, **(ops or {})}
+        dbt_env(self.location)  # keeps the last run's parse
         return dg.materialize(
             ALL_ASSETS,
             selection=selection,
@@ -169,3 +180,17 @@ def copy_package(folder: Path, with_manifest: bool) -> Path:
 
 def package_env(folder: Path, warehouse) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(folder / "src"), **warehouse_env(warehouse)}
+
+
+def dbt_env(location) -> dict[str, str]:
+    """warehouse_env(location), and the dbt target folder of that environment for this
+    project, which holds a parse made in it once a dbt step has run there."""
+    env = warehouse_env(location)
+    key = hashlib.sha256(json.dumps(sorted(env.items())).encode()).hexdigest()[:16]
+    folder = Path(DBT_TARGETS.name) / key
+    folder.mkdir(exist_ok=True)
+    if not (folder / PARTIAL_PARSE_FILE).exists():
+        made = sorted(folder.glob(f"*/{PARTIAL_PARSE_FILE}"), key=lambda path: path.stat().st_mtime)
+        if made:
+            shutil.copy(made[-1], folder / PARTIAL_PARSE_FILE)
+    return {**env, "DBT_TARGET_PATH": str(folder)}

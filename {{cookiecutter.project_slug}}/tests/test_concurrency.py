@@ -44,11 +44,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 {% if cookiecutter.warehouse == "postgres" -%}
-from pipeline_runs import DAILY_ASSETS, Pipeline, partition_range, temporary_instance
-from warehouses import WAREHOUSE_ENV_VAR, new_warehouse, query, warehouse_env
+from pipeline_runs import DAILY_ASSETS, Pipeline, dbt_env, partition_range, temporary_instance
+from warehouses import WAREHOUSE_ENV_VAR, new_warehouse, query
 {%- else -%}
-from pipeline_runs import partition_range
-from warehouses import new_warehouse, query, warehouse_env
+from pipeline_runs import dbt_env, partition_range
+from warehouses import new_warehouse, query
 {%- endif %}
 
 {% if cookiecutter.warehouse == "duckdb" -%}
@@ -118,7 +118,7 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg
 def cli_env(warehouse, **extra: str) -> dict[str, str]:
     """The environment of a CLI process: DAGSTER_HOME (set by dagster_home), the warehouse."""
     env = {k: v for k, v in os.environ.items() if k not in {FAULT_ENV_VAR, ROWS_ENV_VAR}}
-    env.update({**warehouse_env(warehouse), "PYTHONUNBUFFERED": "1", **extra})
+    env.update({**dbt_env(warehouse), "PYTHONUNBUFFERED": "1", **extra})
     return env
 
 

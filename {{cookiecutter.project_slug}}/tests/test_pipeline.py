@@ -3,9 +3,10 @@
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from pipeline_runs import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, temporary_instance
+from pipeline_runs import DAILY_ASSETS, WEEKLY_ASSETS, Pipeline, dbt_env, temporary_instance
 from warehouses import DOUBLE_TYPE, TIMESTAMP_TYPE, copy_warehouse, new_warehouse
 
 from {{ cookiecutter.project_slug }}.partitions import CATEGORIES, WEEKLY_START_DATE
@@ -22,6 +23,8 @@ SMALLER_ROWS = 5
 # The daily tables a rerun compares (not the reports: PostgreSQL sums doubles in the order it
 # reads rows, and a rerun writes its rows anew).
 DAILY_TABLES = ["raw.daily_raw_data", "stg_daily_raw_data", "mart_daily_data"]
+# What dbt logs (dbt.log, JSON) when it starts from the last parse instead of a whole one.
+PARTIAL_PARSE_EVENT = '"name": "PartialParsingEnabled"'
 # Raw rows of the run categories' week once FIRST's first day was rerun with fewer rows.
 WEEK_ROWS = len(DAYS) * len(RUN_CATEGORIES) * DEFAULT_ROWS_PER_PARTITION - (DEFAULT_ROWS_PER_PARTITION - SMALLER_ROWS)
 
@@ -155,6 +158,15 @@ def test_a_smaller_rerun_leaves_no_stale_rows(scenario: Scenario):
 def test_incremental_tables_equal_a_full_refresh(scenario: Scenario):
     assert all(scenario.incremental.values())
     assert scenario.incremental == scenario.full_refresh
+
+
+def test_dbt_steps_start_from_the_last_parse(scenario: Scenario):
+    """The run's window reaches dbt in DBT_RUN_WINDOW (windows.py), not in a `--vars` that
+    changes every run and would make dbt parse the whole project again in every step."""
+    folder = Path(dbt_env(scenario.pipeline.location)["DBT_TARGET_PATH"])
+    partial = [PARTIAL_PARSE_EVENT in log.read_text() for log in folder.glob("*/dbt.log")]
+    # Five dbt steps; the first had no parse to start from.
+    assert len(partial) >= 5 and partial.count(False) == 1, partial
 
 
 @pytest.mark.slow  # two dbt processes

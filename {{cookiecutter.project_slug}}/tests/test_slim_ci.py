@@ -1,6 +1,6 @@
 """Slim CI (make slim-ci, scripts/slim_ci.py) and dbt targets: against a git ref's manifest,
 exactly the changed model and its children are selected; a manifest parsed for another dbt
-target than the process's is parsed again."""
+target than the process's, or rewritten by dbt run by hand, is parsed again."""
 
 import importlib.util
 import json
@@ -9,9 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from dagster_dbt import DbtProject
 
 from {{ cookiecutter.project_slug }} import project
-from {{ cookiecutter.project_slug }}.project import DBT_PROJECT_DIR, DBT_TARGET_ENV_VAR, PROJECT_ROOT
+from {{ cookiecutter.project_slug }}.project import DBT_EXECUTABLE, DBT_PROJECT_DIR, DBT_TARGET_ENV_VAR, PROJECT_ROOT
 
 CHANGED_MODEL = "stg_daily_raw_data"  # a staging model: its marts are its children
 GIT = ["git", "-c", "user.name=slim-ci test", "-c", "user.email=test@example.invalid"]
@@ -68,7 +69,22 @@ def test_an_unknown_base_is_named(tmp_path: Path):
 def test_a_manifest_of_another_target_is_stale(monkeypatch: pytest.MonkeyPatch):
     """Relation names come from the manifest (dbt_relations.py): one parsed for dev names dev's."""
     monkeypatch.delenv(DBT_TARGET_ENV_VAR, raising=False)
-    assert project.manifest_target() == project.dbt_target() == "dev"
+    assert project.parse_record()["target"] == project.dbt_target() == "dev"
     assert not project.manifest_is_stale()
     monkeypatch.setenv(DBT_TARGET_ENV_VAR, "ci")
+    assert project.manifest_is_stale()
+
+
+def test_dbt_run_by_hand_in_the_dbt_folder_makes_the_manifest_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """dbt run by hand rewrites target/manifest.json and the partial-parse file for its own
+    target and environment: the next load parses again (Dagster's dbt steps start from it)."""
+    copy = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (copy / "target").mkdir()
+    for name in [*project.PARSED_FILES, project.PARSE_RECORD_FILE]:
+        shutil.copy2(DBT_PROJECT_DIR / "target" / name, copy / "target" / name)
+    monkeypatch.setattr(project, "dbt_project", DbtProject(project_dir=copy))
+    assert not project.manifest_is_stale()
+    by_hand = [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(copy), "--profiles-dir", str(copy)]
+    subprocess.run(by_hand, cwd=copy, check=True)
     assert project.manifest_is_stale()

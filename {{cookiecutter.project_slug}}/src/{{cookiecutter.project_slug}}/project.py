@@ -1,5 +1,6 @@
 """Where things live: the project root, {{ {"postgres": "the PostgreSQL settings", "spark": "the dbt folder"}.get(cookiecutter.warehouse, "the DuckDB file") }} and the one dbt project object."""
 
+import json
 import os
 import shutil
 import sys
@@ -89,13 +90,18 @@ def newest_dbt_source_mtime() -> float:
     return newest
 
 
-# The dbt target (profiles.yml) comes from DBT_TARGET, dbt's own variable. The manifest names
-# each model's relation for the target it was parsed with (dbt_relations.py reads them), so
-# prepare_manifest() writes that target beside it; a manifest without this file (`dbt parse`
-# by hand, the post-generation hook) counts as the default target's.
+# The dbt target (profiles.yml) comes from DBT_TARGET, dbt's own variable.
 DBT_TARGET_ENV_VAR = "DBT_TARGET"
 DEFAULT_DBT_TARGET = "dev"  # profiles.yml's `target:`
-MANIFEST_TARGET_FILE = "manifest.target"
+# What prepare_manifest() parsed, recorded beside the manifest: the dbt target (the manifest
+# names each model's relation for it, dbt_relations.py reads them) and the modification
+# times of the files it put in target/. dbt run by hand in the dbt folder (`dbt build`,
+# `make unit-test`) rewrites those files for its own target and environment; the record no
+# longer matches them and the next load parses again. So Dagster's dbt steps start from a
+# partial-parse file made in their own environment: dbt parses the whole project again
+# when its profile, target or `--vars` differ from the file's.
+PARSE_RECORD_FILE = "dagster_parse.json"
+PARSED_FILES = ("manifest.json", "partial_parse.msgpack")
 
 
 def dbt_target() -> str:
@@ -103,38 +109,59 @@ def dbt_target() -> str:
     return os.environ.get(DBT_TARGET_ENV_VAR, "").strip() or DEFAULT_DBT_TARGET
 
 
-def manifest_target() -> str:
-    """The target target/manifest.json was parsed for."""
+def parsed_files(folder: Path) -> dict[str, int]:
+    """The modification times (ns) of the parse's files that are in `folder`."""
+    times = {}
+    for name in PARSED_FILES:
+        try:
+            times[name] = (folder / name).stat().st_mtime_ns
+        except FileNotFoundError:
+            pass
+    return times
+
+
+def parse_record() -> dict:
+    """What prepare_manifest() recorded of the parse in target/ ({} when it made none)."""
     try:
-        return (dbt_project.manifest_path.parent / MANIFEST_TARGET_FILE).read_text().strip()
-    except FileNotFoundError:
-        return DEFAULT_DBT_TARGET
+        return json.loads((dbt_project.manifest_path.parent / PARSE_RECORD_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def manifest_is_stale() -> bool:
-    """True when target/manifest.json is missing, older than a file of the dbt project, or
-    parsed for another dbt target than this process's."""
+    """True when target/manifest.json is missing, older than a file of the dbt project, parsed
+    for another dbt target than this process's, or not the one prepare_manifest() left."""
     try:
         built = dbt_project.manifest_path.stat().st_mtime
     except FileNotFoundError:
         return True
-    return newest_dbt_source_mtime() > built or manifest_target() != dbt_target()
+    record = parse_record()
+    target = dbt_project.manifest_path.parent
+    return (
+        newest_dbt_source_mtime() > built
+        or record.get("target") != dbt_target()
+        or record.get("files") != parsed_files(target)
+    )
 
 
 def prepare_manifest() -> None:
     """Parse the dbt project (what `dbt parse` does) and put the new manifest in place.
 
-    dbt writes into a folder of its own, and the finished manifest replaces the old one in
-    one rename: a process that loads at the same moment reads the old or the new one, whole.
+    dbt writes into a folder of its own, and the finished files replace the old ones by
+    rename: a process that loads at the same moment reads the old or the new one, whole.
     """
     target = dbt_project.manifest_path.parent
     target.mkdir(parents=True, exist_ok=True)
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     with tempfile.TemporaryDirectory(prefix="parse-", dir=target) as parse_dir:
         dbt.cli(["parse", "--quiet"], target_path=Path(parse_dir)).wait()
-        (Path(parse_dir) / MANIFEST_TARGET_FILE).write_text(dbt_target() + "\n")
-        os.replace(Path(parse_dir) / MANIFEST_TARGET_FILE, target / MANIFEST_TARGET_FILE)
-        os.replace(Path(parse_dir) / "manifest.json", dbt_project.manifest_path)
+        # The partial-parse file first: the manifest's arrival is what a reader checks.
+        for name in reversed(PARSED_FILES):
+            if (Path(parse_dir) / name).exists():
+                os.replace(Path(parse_dir) / name, target / name)
+        record = {"target": dbt_target(), "files": parsed_files(target)}
+        (Path(parse_dir) / PARSE_RECORD_FILE).write_text(json.dumps(record) + "\n")
+        os.replace(Path(parse_dir) / PARSE_RECORD_FILE, target / PARSE_RECORD_FILE)
 
 
 # Every entry point (dagster dev, dg, the Dagster CLI, a code server, the tests) imports

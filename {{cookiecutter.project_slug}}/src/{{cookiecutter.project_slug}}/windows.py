@@ -1,9 +1,18 @@
 """The rows a run owns (a time window x categories), and the window of a range of periods."""
 
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import dagster as dg
+
+# The environment variable a Dagster step hands the run's window to dbt in (the JSON of
+# as_dbt_vars(); macros/partition_window.sql reads it at execution). A `--vars` that changes
+# every run would make dbt parse the whole project in every step (docs/performance.md).
+RUN_WINDOW_ENV_VAR = "DBT_RUN_WINDOW"
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,24 @@ class PartitionWindow:
             "end_time": self.end.strftime("%Y-%m-%d %H:%M:%S"),
             "categories": list(self.categories),
         }
+
+
+@contextmanager
+def run_window_in_environment(window: PartitionWindow | None) -> Iterator[None]:
+    """RUN_WINDOW_ENV_VAR holds `window` (or is unset, for none) while the block starts dbt.
+
+    dagster-dbt copies the environment when it starts dbt; a step process starts one dbt
+    process at a time, so the variable is put back as it was right after.
+    """
+    before = os.environ.pop(RUN_WINDOW_ENV_VAR, None)
+    if window is not None:
+        os.environ[RUN_WINDOW_ENV_VAR] = json.dumps(window.as_dbt_vars())
+    try:
+        yield
+    finally:
+        os.environ.pop(RUN_WINDOW_ENV_VAR, None)
+        if before is not None:
+            os.environ[RUN_WINDOW_ENV_VAR] = before
 
 
 def periods_window(

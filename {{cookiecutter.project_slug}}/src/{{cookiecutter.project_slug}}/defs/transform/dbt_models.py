@@ -1,10 +1,9 @@
 """The dbt models: one partitioned, single-run `@dbt_assets` definition per cadence tag."""
 
-import json
 from collections.abc import Iterator
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from ...catalog import with_code_references
 {%- if cookiecutter.warehouse == "postgres" %}
@@ -14,6 +13,7 @@ from ...partitions import daily_partitions, partition_window, single_run, weekly
 from ...project import dbt_project
 from ...resources import {% if cookiecutter.warehouse == "spark" %}WAREHOUSE_POOL, {% endif %}Warehouse
 from ...translator import DAILY_TAG, WEEKLY_TAG, CustomizedDagsterDbtTranslator
+from ...windows import PartitionWindow, run_window_in_environment
 
 # Code references: each model's catalog entry links to its SQL file (and this module).
 translator = CustomizedDagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
@@ -36,34 +36,46 @@ class DbtRunConfig(dg.Config):
     full_refresh: bool = False
 
 
-def dbt_build_args(context: dg.AssetExecutionContext, config: DbtRunConfig) -> list[str]:
-    """`dbt build` for the run's window; a full rebuild over all history when asked for."""
+def dbt_build_command(
+    context: dg.AssetExecutionContext, config: DbtRunConfig
+) -> tuple[list[str], PartitionWindow | None]:
+    """`dbt build` and the run's window; no window for a full rebuild over all history."""
     if config.full_refresh or context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() in TRUE_VALUES:
         context.log.info(
             "Full refresh: the selected models are rebuilt from all their input rows, every partition "
             "(not only this run's); Dagster records materializations for this run's partitions."
         )
-        return ["build", "--full-refresh", *WITHOUT_UNIT_TESTS]
-    return ["build", "--vars", json.dumps(partition_window(context).as_dbt_vars()), *WITHOUT_UNIT_TESTS]
+        return ["build", "--full-refresh", *WITHOUT_UNIT_TESTS], None
+    return ["build", *WITHOUT_UNIT_TESTS], partition_window(context)
+
+
+def start_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig) -> DbtCliInvocation:
+    """Start one `dbt build` of the selected models for the run's window and categories.
+
+    The window reaches dbt in DBT_RUN_WINDOW, not `--vars`, so dbt parses the project
+    partially (from target/partial_parse.msgpack) instead of whole (windows.py).
+    """
+    args, window = dbt_build_command(context, config)
+    with run_window_in_environment(window):
+        return dbt.cli(args, context=context)
 
 
 def run_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig
 ) -> Iterator:
     """One `dbt build` of the selected models for the run's window and categories."""
-    args = dbt_build_args(context, config)
 {%- if cookiecutter.warehouse == "spark" %}
     # The step is in the warehouse pool (dbt_models_tagged): it writes alone.
-    yield from dbt.cli(args, context=context).stream()
+    yield from start_dbt(context, dbt, config).stream()
 {%- elif cookiecutter.warehouse == "postgres" %}
     models = [relation(key.path[-1]) for key in context.selected_asset_keys]
     with warehouse.lock_while_missing(models):
-        yield from dbt.cli(args, context=context).stream()
+        yield from start_dbt(context, dbt, config).stream()
 {%- else %}
     # No pool slot and no lock here: dbt takes the DuckDB file's lock itself, once it has
     # started and parsed the project (duckdb_lock.py, profiles.yml), so those seconds and
     # the events after it overlap another run's work.
-    yield from dbt.cli(args, context=context).stream()
+    yield from start_dbt(context, dbt, config).stream()
 {%- endif %}
 
 
