@@ -155,9 +155,9 @@ def path_without_uv(folder: Path) -> str:
 
 # Test modules of a rendered project whose subject the warehouse, the raw source and the
 # partitioning leave alone: Dagster's event storage, alerts, the catalog, the translator,
-# slim CI's selection (dbt parse and ls). The default project's suite (test_tooling.py) and
-# the PostgreSQL one run them; the Spark and files-by-time projects leave them out
-# (on Spark, test_event_storage.py alone took 97 s of test time).
+# slim CI's selection (dbt parse and ls). The default project's suite (test_tooling.py) runs
+# them; the PostgreSQL, Spark and files-by-time projects leave them out (on Spark,
+# test_event_storage.py alone took 97 s of test time).
 CHOICE_FREE_MODULES = [
     "test_alerts.py",
     "test_catalog.py",

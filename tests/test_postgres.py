@@ -20,7 +20,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-from conftest import ANSWER_SETS, PostgresServer, clean_env, run_project_suite, uv_executable
+from conftest import (
+    ANSWER_SETS,
+    PostgresServer,
+    clean_env,
+    run_project_suite,
+    uv_executable,
+    without_choice_free_modules,
+)
 from installed import rounded
 from webserver import free_port
 
@@ -90,8 +97,9 @@ def run_sql(server: PostgresServer, sql: str) -> None:
 
 
 def test_own_tests_pass(project, venv, postgres_server):
-    """`make test`: the data contract and incremental == full refresh, on PostgreSQL."""
-    run_project_suite(project, **postgres_server.env())
+    """`make test`: the data contract and incremental == full refresh, on PostgreSQL; but the
+    modules whose subject is not the warehouse (conftest.CHOICE_FREE_MODULES)."""
+    run_project_suite(project, PYTEST_ARGS=without_choice_free_modules(), **postgres_server.env())
 
 
 def test_own_slow_tests_pass(project, venv, postgres_server):
