@@ -123,9 +123,10 @@ def parsed_files(folder: Path) -> dict[str, int]:
 def parse_record() -> dict:
     """What prepare_manifest() recorded of the parse in target/ ({} when it made none)."""
     try:
-        return json.loads((dbt_project.manifest_path.parent / PARSE_RECORD_FILE).read_text())
+        record = json.loads((dbt_project.manifest_path.parent / PARSE_RECORD_FILE).read_text())
     except (FileNotFoundError, ValueError):
         return {}
+    return record if isinstance(record, dict) else {}  # a file cut short or edited: parse again
 
 
 def manifest_is_stale() -> bool:
