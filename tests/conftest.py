@@ -12,6 +12,9 @@ import pytest
 import yaml
 from postgres_server import PostgresServer, ServerError, postgres_binaries, throwaway_server
 
+# The CPU each test module costs, printed after the durations (tests/cpu_time.py).
+pytest_plugins = ["cpu_time"]
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 # Answer sets every engine must render; the defaults plus ones that move every prompt.
