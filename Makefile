@@ -32,12 +32,11 @@ $(COOKIECUTTER_CONFIG):
 
 # Workers, each taking whole test modules, the longest first (tests/conftest.py orders
 # them; --no-loadscope-reorder keeps pytest-xdist from reordering them by their number of
-# tests). Four for the whole suite, even on two cores: some of its tests mostly wait (on a
-# daemon, a sensor, a browser), and with three the processors were still idle for the first
-# and the last minutes while one worker finished its module (docs/performance.md, "Test
-# suite"). Two for test-quick, whose long pole is one project's tests. PYTEST_WORKERS=0 runs
-# in this process.
-PYTEST_WORKERS ?= 4
+# tests). Three for the whole suite, even on two cores: five of its tests mostly wait (on a
+# daemon, a sensor, a browser), and a third worker keeps the processors busy meanwhile
+# (22 min 54 s instead of 24 min 33 s; docs/performance.md, "Test suite"). Two for
+# test-quick, whose long pole is one project's tests. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 3
 QUICK_WORKERS ?= 2
 XDIST_ORDER := --dist loadfile --no-loadscope-reorder
 
